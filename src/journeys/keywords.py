@@ -1,0 +1,87 @@
+"""Per-journey keywords by class-based TF-IDF (c-TF-IDF).
+
+A term scores high for a journey when many of the journey's items contain it (share), it is rare
+across all items (global background IDF) and it is rare among the user's other journeys and
+unassigned items (user IDF). Scikit-learn does the tokenising and counting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"  # words of 2+ letters; no years or numbers
+
+
+class KeywordModel:
+    """Fit once on every item's text; then score terms for groups of one user's items."""
+
+    def __init__(self, top_n: int = 8, ngram_range: tuple[int, int] = (1, 2)):
+        self.top_n = top_n
+        self.ngram_range = ngram_range
+
+    def fit(self, texts: Mapping[str, str]) -> "KeywordModel":
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.item_ids_ = list(texts)
+        self.row_ = {item_id: i for i, item_id in enumerate(self.item_ids_)}
+        self.vectorizer_ = CountVectorizer(
+            stop_words="english",
+            ngram_range=self.ngram_range,
+            token_pattern=TOKEN_PATTERN,
+            binary=True,
+            dtype=np.float32,
+        )
+        docs = [texts[i] for i in self.item_ids_] or [""]
+        try:
+            self.X_ = self.vectorizer_.fit_transform(docs).tocsr()
+        except ValueError:  # every text was empty or stop words only
+            self.vectorizer_ = None
+            self.X_ = None
+            return self
+        df = np.asarray(self.X_.sum(axis=0)).ravel()
+        self.global_idf_ = np.log1p(self.X_.shape[0] / np.maximum(df, 1.0))
+        self.terms_ = self.vectorizer_.get_feature_names_out()
+        return self
+
+    def keywords(
+        self, groups: Sequence[Sequence[str]], others: Sequence[str] = ()
+    ) -> list[list[str]]:
+        """Top keywords per group of item ids, scored against the other groups and `others`."""
+        if self.X_ is None or not groups:
+            return [[] for _ in groups]
+        classes = [list(g) for g in groups] + ([list(others)] if others else [])
+        shares = []
+        for members in classes:
+            rows = [self.row_[i] for i in members if i in self.row_]
+            if rows:
+                shares.append(np.asarray(self.X_[rows].sum(axis=0)).ravel() / len(rows))
+            else:
+                shares.append(np.zeros(self.X_.shape[1], dtype=np.float32))
+        shares = np.vstack(shares)
+        present = (shares > 0).sum(axis=0)
+        user_idf = np.log1p(len(classes) / np.maximum(present, 1))
+        out = []
+        for k in range(len(groups)):
+            score = shares[k] * self.global_idf_ * user_idf
+            out.append(self._top(score))
+        return out
+
+    def _top(self, score: np.ndarray) -> list[str]:
+        nz = np.flatnonzero(score > 0)
+        # best first; ties broken by the term itself so results never depend on hashing
+        order = sorted(nz, key=lambda j: (-round(float(score[j]), 9), self.terms_[j]))
+        chosen: list[str] = []
+        for j in order:
+            term = str(self.terms_[j])
+            words = term.split()
+            # a unigram already inside a chosen phrase adds nothing; nor a phrase made of chosen words
+            if len(words) == 1 and any(term in c.split() for c in chosen):
+                continue
+            if len(words) > 1 and all(w in chosen for w in words):
+                continue
+            chosen.append(term)
+            if len(chosen) == self.top_n:
+                break
+        return chosen

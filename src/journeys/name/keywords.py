@@ -1,0 +1,48 @@
+"""The keywords namer, Pinterest's first production namer: the best keyword phrase is the name."""
+
+from __future__ import annotations
+
+from journeys.name import NAMERS, NamedJourney, NamingContext
+
+
+def _pretty(phrase: str) -> str:
+    return " ".join(w if w.isupper() else w.capitalize() for w in phrase.split())
+
+
+def keyword_names(context: NamingContext, fallback: str = "Journey") -> list[str]:
+    """One name per draft from its keywords, unique within the user (case-insensitively).
+
+    Prefers a two-word phrase (more specific than a single word); a collision takes the next
+    keyword, then a pair of keywords, then a numbered fallback."""
+    used: set[str] = set()
+    names: list[str] = []
+    for draft in context.drafts:
+        kws = list(draft.keywords)
+        phrases = [k for k in kws if " " in k] + [k for k in kws if " " not in k]
+        if kws and " " not in kws[0]:
+            # a clear single-word winner beats a weaker phrase
+            phrases = kws
+        candidates = [_pretty(p) for p in phrases]
+        candidates += [_pretty(f"{a} {b}") for a, b in zip(kws, kws[1:]) if a not in b and b not in a]
+        if draft.titles:
+            candidates.append(draft.titles[0])
+        name = next((c for c in candidates if c.lower() not in used), None)
+        if name is None:
+            n = 1
+            while f"{fallback} {n}".lower() in used:
+                n += 1
+            name = f"{fallback} {n}"
+        used.add(name.lower())
+        names.append(name)
+    return names
+
+
+@NAMERS.register("keywords")
+class KeywordsNamer:
+    name = "keywords"
+
+    def __init__(self, **_: object):
+        pass
+
+    def name_user(self, context: NamingContext) -> list[NamedJourney]:
+        return [NamedJourney(n, "keywords") for n in keyword_names(context)]
