@@ -1,0 +1,91 @@
+"""One Settings object: defaults < journeys.toml < JOURNEYS_* environment (nested with `__`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from journeys.embed.text import DEFAULT_TEMPLATE
+
+
+class IngestSettings(BaseModel):
+    min_rating: float = 3.5  # `rate` events below this are kept and counted, but are not interest
+    strict: bool = False
+
+
+class EmbedSettings(BaseModel):
+    model: str = "minilm"
+    threads: int = 2
+    batch_size: int = 64
+    template: str = DEFAULT_TEMPLATE
+
+
+class ICPCSettings(BaseModel):
+    threshold: float = 0.45
+    min_size: int = 3
+    merge_threshold: float | None = None
+    refine: bool = False
+
+
+class HierarchicalSettings(BaseModel):
+    distance_threshold: float = 0.6
+    min_size: int = 3
+
+
+class ExtractSettings(BaseModel):
+    method: str = "icpc"
+    icpc: ICPCSettings = ICPCSettings()
+    hierarchical: HierarchicalSettings = HierarchicalSettings()
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)  # other plug-ins, by name
+
+    def options(self, method: str | None = None) -> dict[str, Any]:
+        method = method or self.method
+        typed = {"icpc": self.icpc, "hierarchical": self.hierarchical}.get(method)
+        base = typed.model_dump() if typed else {}
+        return {**base, **self.params.get(method, {})}
+
+
+class NameSettings(BaseModel):
+    namer: str = "keywords"
+    keywords_top_n: int = 8
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)  # namer options, by name
+
+    def options(self, namer: str | None = None) -> dict[str, Any]:
+        return dict(self.params.get(namer or self.namer, {}))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="JOURNEYS_", env_nested_delimiter="__", toml_file="journeys.toml", extra="ignore"
+    )
+
+    db: Path = Path("journeys.db")
+    seed: int = 0
+    ingest: IngestSettings = IngestSettings()
+    embed: EmbedSettings = EmbedSettings()
+    extract: ExtractSettings = ExtractSettings()
+    name: NameSettings = NameSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from journeys.toml and the environment, with explicit overrides on top."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,253 @@
+"""The embedded default store: one SQLite file in WAL mode, schema versioned by migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from journeys.types import Event, Item, Journey
+
+# Each entry migrates the schema from version i to i+1; never edit one that has shipped.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE items (
+        item_id TEXT PRIMARY KEY, title TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+        tags TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE events (
+        user_id TEXT NOT NULL, item_id TEXT NOT NULL, ts REAL NOT NULL, kind TEXT NOT NULL,
+        weight REAL NOT NULL, query TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (user_id, ts, item_id, kind, weight, query)
+    ) WITHOUT ROWID;
+    CREATE TABLE embeddings (
+        model TEXT NOT NULL, content_hash TEXT NOT NULL, vector BLOB NOT NULL,
+        PRIMARY KEY (model, content_hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE journeys (
+        journey_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL,
+        name_source TEXT NOT NULL, keywords TEXT NOT NULL, n_events INTEGER NOT NULL,
+        first_seen REAL NOT NULL, last_seen REAL NOT NULL, centroid BLOB NOT NULL,
+        score REAL NOT NULL DEFAULT 0, stage TEXT NOT NULL DEFAULT '', rank INTEGER NOT NULL
+    );
+    CREATE INDEX journeys_user ON journeys (user_id, rank);
+    CREATE TABLE journey_items (
+        journey_id TEXT NOT NULL, position INTEGER NOT NULL, item_id TEXT NOT NULL,
+        PRIMARY KEY (journey_id, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE unassigned (
+        user_id TEXT NOT NULL, position INTEGER NOT NULL, item_id TEXT NOT NULL,
+        PRIMARY KEY (user_id, position)
+    ) WITHOUT ROWID;
+    CREATE TABLE user_state (user_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
+    CREATE TABLE runs (
+        run_id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,
+        params TEXT NOT NULL, stats TEXT
+    );
+    """,
+]
+
+
+def _ts(dt: datetime) -> float:
+    return dt.timestamp()
+
+
+def _dt(x: float) -> datetime:
+    return datetime.fromtimestamp(x, tz=timezone.utc)
+
+
+class SQLiteStore:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(self.path), check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        for version in range(self.schema_version, len(MIGRATIONS)):
+            with self.conn:
+                self.conn.executescript("BEGIN;" + MIGRATIONS[version] + f"; PRAGMA user_version={version + 1};COMMIT;")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "SQLiteStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- items and events -----------------------------------------------------------------
+    def upsert_items(self, items: Iterable[Item]) -> int:
+        before = self.conn.total_changes
+        with self.conn:
+            self.conn.executemany(
+                """INSERT INTO items (item_id, title, description, tags) VALUES (?, ?, ?, ?)
+                   ON CONFLICT(item_id) DO UPDATE SET title=excluded.title,
+                     description=excluded.description, tags=excluded.tags
+                   WHERE (items.title, items.description, items.tags)
+                      IS NOT (excluded.title, excluded.description, excluded.tags)""",
+                ((i.item_id, i.title, i.description, json.dumps(list(i.tags))) for i in items),
+            )
+        return self.conn.total_changes - before
+
+    def add_events(self, events: Iterable[Event]) -> int:
+        before = self.conn.total_changes
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                ((e.user_id, e.item_id, _ts(e.timestamp), e.kind, e.weight, e.query or "") for e in events),
+            )
+        return self.conn.total_changes - before
+
+    def items(self, item_ids: Sequence[str] | None = None) -> dict[str, Item]:
+        if item_ids is None:
+            rows = self.conn.execute("SELECT item_id, title, description, tags FROM items").fetchall()
+        else:
+            rows = []
+            ids = list(item_ids)
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                rows += self.conn.execute(
+                    f"SELECT item_id, title, description, tags FROM items WHERE item_id IN ({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+        return {r[0]: Item(r[0], r[1], r[2], tuple(json.loads(r[3]))) for r in rows}
+
+    def events(self, user_id: str | None = None) -> list[Event]:
+        sql = "SELECT user_id, item_id, ts, kind, weight, query FROM events"
+        args: tuple = ()
+        if user_id is not None:
+            sql, args = sql + " WHERE user_id = ?", (user_id,)
+        rows = self.conn.execute(sql + " ORDER BY user_id, ts, item_id", args).fetchall()
+        return [Event(r[0], r[1], _dt(r[2]), r[3], r[4], r[5] or None) for r in rows]
+
+    # -- embeddings -----------------------------------------------------------------------
+    def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        hs = list(hashes)
+        for start in range(0, len(hs), 900):
+            chunk = hs[start : start + 900]
+            for h, blob in self.conn.execute(
+                f"SELECT content_hash, vector FROM embeddings WHERE model = ? AND content_hash IN ({','.join('?' * len(chunk))})",
+                [model, *chunk],
+            ):
+                out[h] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
+                ((model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()),
+            )
+
+    # -- journeys -------------------------------------------------------------------------
+    @staticmethod
+    def _digest(journeys: Sequence[Journey], unassigned: Sequence[str]) -> str:
+        h = hashlib.sha256()
+        for j in journeys:
+            h.update(repr((j.journey_id, j.name, j.name_source, j.keywords, j.item_ids, j.n_events,
+                           _ts(j.first_seen), _ts(j.last_seen), j.score, j.stage)).encode())
+            h.update(np.asarray(j.centroid, dtype=np.float32).tobytes())
+        h.update(repr(tuple(unassigned)).encode())
+        return h.hexdigest()
+
+    def replace_journeys(self, user_id: str, journeys: Sequence[Journey], unassigned: Sequence[str]) -> bool:
+        """Store a user's journeys; returns False (and writes nothing) when they are unchanged."""
+        digest = self._digest(journeys, unassigned)
+        row = self.conn.execute("SELECT digest FROM user_state WHERE user_id = ?", (user_id,)).fetchone()
+        if row and row[0] == digest:
+            return False
+        with self.conn:
+            old = [r[0] for r in self.conn.execute("SELECT journey_id FROM journeys WHERE user_id = ?", (user_id,))]
+            self.conn.executemany("DELETE FROM journey_items WHERE journey_id = ?", ((j,) for j in old))
+            self.conn.execute("DELETE FROM journeys WHERE user_id = ?", (user_id,))
+            self.conn.execute("DELETE FROM unassigned WHERE user_id = ?", (user_id,))
+            self.conn.executemany(
+                "INSERT INTO journeys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                ((j.journey_id, j.user_id, j.name, j.name_source, json.dumps(list(j.keywords)), j.n_events,
+                  _ts(j.first_seen), _ts(j.last_seen), np.asarray(j.centroid, dtype=np.float32).tobytes(),
+                  j.score, j.stage, rank) for rank, j in enumerate(journeys)),
+            )
+            self.conn.executemany(
+                "INSERT INTO journey_items VALUES (?, ?, ?)",
+                ((j.journey_id, pos, item) for j in journeys for pos, item in enumerate(j.item_ids)),
+            )
+            self.conn.executemany(
+                "INSERT INTO unassigned VALUES (?, ?, ?)", ((user_id, p, i) for p, i in enumerate(unassigned))
+            )
+            self.conn.execute("INSERT OR REPLACE INTO user_state VALUES (?, ?)", (user_id, digest))
+        return True
+
+    def journeys(self, user_id: str | None = None) -> list[Journey]:
+        sql = ("SELECT journey_id, user_id, name, name_source, keywords, n_events, first_seen, last_seen,"
+               " centroid, score, stage FROM journeys")
+        args: tuple = ()
+        if user_id is not None:
+            sql, args = sql + " WHERE user_id = ?", (user_id,)
+        rows = self.conn.execute(sql + " ORDER BY user_id, rank", args).fetchall()
+        items: dict[str, list[str]] = {}
+        ids = [r[0] for r in rows]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            for jid, item in self.conn.execute(
+                f"SELECT journey_id, item_id FROM journey_items WHERE journey_id IN ({','.join('?' * len(chunk))}) ORDER BY journey_id, position",
+                chunk,
+            ):
+                items.setdefault(jid, []).append(item)
+        return [
+            Journey(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), tuple(items.get(r[0], ())), r[5],
+                    _dt(r[6]), _dt(r[7]), tuple(np.frombuffer(r[8], dtype=np.float32).tolist()), r[9], r[10])
+            for r in rows
+        ]
+
+    def unassigned(self, user_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT item_id FROM unassigned WHERE user_id = ? ORDER BY position", (user_id,))]
+
+    def users(self) -> list[dict]:
+        rows = self.conn.execute(
+            """SELECT e.user_id, e.n, COALESCE(j.n, 0) FROM
+                 (SELECT user_id, COUNT(*) AS n FROM events GROUP BY user_id) e
+               LEFT JOIN (SELECT user_id, COUNT(*) AS n FROM journeys GROUP BY user_id) j
+               ON j.user_id = e.user_id"""
+        ).fetchall()
+        def key(r):
+            return (0, int(r[0]), "") if r[0].isdigit() else (1, 0, r[0])
+        return [{"user_id": r[0], "n_events": r[1], "n_journeys": r[2]} for r in sorted(rows, key=key)]
+
+    # -- runs -----------------------------------------------------------------------------
+    def start_run(self, params: dict) -> int:
+        with self.conn:
+            cur = self.conn.execute(
+                "INSERT INTO runs (started, params) VALUES (?, ?)",
+                (datetime.now(timezone.utc).isoformat(), json.dumps(params, default=str, sort_keys=True)),
+            )
+        return int(cur.lastrowid)
+
+    def finish_run(self, run_id: int, stats: dict) -> None:
+        with self.conn:
+            self.conn.execute(
+                "UPDATE runs SET finished = ?, stats = ? WHERE run_id = ?",
+                (datetime.now(timezone.utc).isoformat(), json.dumps(stats, default=str, sort_keys=True), run_id),
+            )
+
+    def runs(self) -> list[dict]:
+        rows = self.conn.execute("SELECT run_id, started, finished, params, stats FROM runs ORDER BY run_id").fetchall()
+        return [{"run_id": r[0], "started": r[1], "finished": r[2], "params": json.loads(r[3]),
+                 "stats": json.loads(r[4]) if r[4] else None} for r in rows]
