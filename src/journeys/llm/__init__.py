@@ -1,0 +1,49 @@
+"""LLM backends behind one small protocol, chosen by name from `LLMS`.
+
+`local`: llama.cpp in-process (xllamacpp) on the GGUF assembled by `journeys.llm.gguf`.
+`openai`: any OpenAI-compatible server (llama.cpp server, Ollama, vLLM, OpenAI) over HTTP.
+
+Both are deterministic by default (temperature 0, fixed seed). A backend's `name` identifies the
+model and is part of every cache key built on its output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from journeys.registry import Registry
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
+
+
+@runtime_checkable
+class LLM(Protocol):
+    name: str  # model identity, part of cache keys
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 32,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> str: ...
+
+    def chat_many(
+        self,
+        batch: Sequence[Sequence[Message]],
+        *,
+        max_tokens: int = 32,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+LLMS: Registry[LLM] = Registry("llm backend")
+
+from journeys.llm import local, openai  # noqa: E402,F401  (registers the plug-ins)
+
+__all__ = ["LLM", "LLMS", "Message"]

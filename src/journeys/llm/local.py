@@ -1,0 +1,128 @@
+"""The `local` backend: llama.cpp in-process through xllamacpp, on the packaged GGUF.
+
+One llama.cpp server object per backend, one slot, so the KV cache of the previous request is
+kept and a shared few-shot prefix is not recomputed (llama.cpp's prompt cache). Threads are
+explicit; sampling is greedy (temperature 0) with a fixed seed, so outputs are reproducible.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from journeys.errors import JourneysError, require
+from journeys.llm import LLMS, Message
+
+
+class LLMError(JourneysError):
+    code = "llm_error"
+
+
+def server_params(
+    model_path: str | Path,
+    threads: int = 2,
+    n_ctx: int = 4096,
+    seed: int = 0,
+    port: int = 0,
+    host: str = "127.0.0.1",
+):
+    """xllamacpp CommonParams for the packaged model (shared by the in-process backend and
+    the `journeys.llm.serve` HTTP server)."""
+    xl = require("xllamacpp", "llm")
+    p = xl.CommonParams()
+    p.model.path = str(model_path)
+    p.n_ctx = n_ctx
+    p.n_parallel = 1
+    p.n_batch = 512
+    p.cpuparams.n_threads = threads
+    p.cpuparams_batch.n_threads = threads
+    p.sampling.temp = 0.0
+    p.sampling.seed = seed
+    p.sampling.top_k = 1
+    p.cache_prompt = True
+    p.warmup = False
+    p.hostnames = [host]
+    p.port = port
+    return p
+
+
+@LLMS.register("local")
+class LocalLLM:
+    """llama.cpp in this process. `model_path` defaults to the packaged Qwen2.5-Coder-0.5B."""
+
+    def __init__(
+        self,
+        model_path: str | Path | None = None,
+        threads: int = 2,
+        n_ctx: int = 4096,
+        seed: int = 0,
+        **_: object,
+    ):
+        self.model_path = model_path
+        self.threads = threads
+        self.n_ctx = n_ctx
+        self.seed = seed
+        self._server = None
+        self._lock = threading.Lock()
+        from journeys.llm.gguf import MODEL_NAME
+
+        self.name = f"local:{Path(model_path).stem if model_path else MODEL_NAME}"
+
+    def _load(self):
+        if self._server is None:
+            xl = require("xllamacpp", "llm")
+            from journeys.llm.gguf import model_path as packaged_model
+
+            path = self.model_path or packaged_model()
+            params = server_params(path, self.threads, self.n_ctx, self.seed)
+            self._server = xl.Server(params)
+        return self._server
+
+    def _body(self, max_tokens: int, temperature: float, stop: Sequence[str] | None) -> dict:
+        body = {
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "seed": self.seed,
+            "cache_prompt": True,
+        }
+        if temperature == 0:
+            body["top_k"] = 1
+        if stop:
+            body["stop"] = list(stop)
+        return body
+
+    @staticmethod
+    def _check(resp: dict) -> dict:
+        if not isinstance(resp, dict) or "error" in resp or not resp.get("choices"):
+            raise LLMError(f"local LLM failed: {resp!r}"[:300])
+        return resp["choices"][0]
+
+    def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 32,
+        temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> str:
+        body = {"messages": [dict(m) for m in messages], **self._body(max_tokens, temperature, stop)}
+        with self._lock:
+            resp = self._load().handle_chat_completions(body)
+        return (self._check(resp).get("message") or {}).get("content") or ""
+
+    def complete(
+        self, prompt: str, *, max_tokens: int = 32, temperature: float = 0.0,
+        stop: Sequence[str] | None = None,
+    ) -> str:
+        body = {"prompt": prompt, **self._body(max_tokens, temperature, stop)}
+        with self._lock:
+            resp = self._load().handle_completions(body)
+        return self._check(resp).get("text") or ""
+
+    def chat_many(self, batch, *, max_tokens=32, temperature=0.0, stop=None) -> list[str]:
+        # one slot: sequential keeps the shared prefix in the KV cache between calls
+        return [self.chat(m, max_tokens=max_tokens, temperature=temperature, stop=stop) for m in batch]
+
+    def close(self) -> None:
+        self._server = None  # the server object frees the model when collected
