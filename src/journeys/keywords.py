@@ -2,16 +2,37 @@
 
 A term scores high for a journey when many of the journey's items contain it (share), it is rare
 across all items (global background IDF) and it is rare among the user's other journeys and
-unassigned items (user IDF). Scikit-learn does the tokenising and counting.
+unassigned items (user IDF). Scikit-learn does the counting; phrases stay inside one tag or
+sentence.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-TOKEN_PATTERN = r"(?u)\b[^\W\d_][^\W\d_]+\b"  # words of 2+ letters; no years or numbers
+_WORD = re.compile(r"(?u)\b[^\W\d_][^\W\d_]+\b")  # words of 2+ letters; no years or numbers
+_BREAK = re.compile(r"[.,;:!?|()\[\]{}/\"]+")  # phrases never cross punctuation (tags, sentences)
+
+
+def _analyzer(stop_words: frozenset[str], ngram_range: tuple[int, int]):
+    lo, hi = ngram_range
+
+    def analyze(text: str) -> list[str]:
+        terms: list[str] = []
+        for segment in _BREAK.split(text.lower()):
+            words = [w for w in _WORD.findall(segment)]
+            for n in range(lo, hi + 1):
+                for i in range(len(words) - n + 1):
+                    gram = words[i : i + n]
+                    if gram[0] in stop_words or gram[-1] in stop_words:
+                        continue
+                    terms.append(" ".join(gram))
+        return terms
+
+    return analyze
 
 
 class KeywordModel:
@@ -22,14 +43,12 @@ class KeywordModel:
         self.ngram_range = ngram_range
 
     def fit(self, texts: Mapping[str, str]) -> "KeywordModel":
-        from sklearn.feature_extraction.text import CountVectorizer
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
         self.item_ids_ = list(texts)
         self.row_ = {item_id: i for i, item_id in enumerate(self.item_ids_)}
         self.vectorizer_ = CountVectorizer(
-            stop_words="english",
-            ngram_range=self.ngram_range,
-            token_pattern=TOKEN_PATTERN,
+            analyzer=_analyzer(frozenset(ENGLISH_STOP_WORDS), self.ngram_range),
             binary=True,
             dtype=np.float32,
         )
@@ -64,14 +83,16 @@ class KeywordModel:
         user_idf = np.log1p(len(classes) / np.maximum(present, 1))
         out = []
         for k in range(len(groups)):
-            score = shares[k] * self.global_idf_ * user_idf
+            # share squared: a name-worthy term is carried by most of the journey, not one item
+            score = shares[k] ** 2 * self.global_idf_ * user_idf
             out.append(self._top(score))
         return out
 
     def _top(self, score: np.ndarray) -> list[str]:
         nz = np.flatnonzero(score > 0)
         # best first; ties broken by the term itself so results never depend on hashing
-        order = sorted(nz, key=lambda j: (-round(float(score[j]), 9), self.terms_[j]))
+        # (a longer phrase wins a tie: 'sci fi' beats 'sci' and 'fi' when all three score alike)
+        order = sorted(nz, key=lambda j: (-round(float(score[j]), 9), -self.terms_[j].count(" "), self.terms_[j]))
         chosen: list[str] = []
         for j in order:
             term = str(self.terms_[j])

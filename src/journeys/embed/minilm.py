@@ -26,6 +26,8 @@ class MiniLMEmbedder:
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            require("transformers", "embed").utils.logging.disable_progress_bar()
             torch = require("torch", "embed")
             torch.set_num_threads(self.threads)
             st = require("sentence_transformers", "embed")

