@@ -1,21 +1,128 @@
-"""`journeys bench ...`: each benchmark is a thin typer command over a plain `run(...)` function."""
+"""`journeys bench ...`: a typer sub-app (mounted by cli.py). One command per benchmark."""
 
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
 
 import typer
 
-bench_app = typer.Typer(no_args_is_help=True)
+from journeys.errors import JourneysError
+
+bench_app = typer.Typer(help="Benchmarks: extraction (and its ICPC sweep).", no_args_is_help=True)
+
+_ALL = "all"
 
 
-@bench_app.command("speed")
-def speed(
-    dataset: str = typer.Option("movielens-small", "--dataset", help="bundled dataset to time"),
-    json_out: bool = typer.Option(False, "--json", help="end with one JSON line"),
-    workdir: Optional[str] = typer.Option(None, "--workdir", help="where the throwaway database goes"),
+def parse_range(text: str, option: str) -> tuple[int, int]:
+    """'2..5' -> (2, 5); '3' -> (3, 3)."""
+    try:
+        lo, _, hi = text.partition("..")
+        pair = (int(lo), int(hi or lo))
+    except ValueError:
+        raise typer.BadParameter(f"expected N or N..M, got {text!r}", param_hint=option) from None
+    if pair[0] < 1 or pair[0] > pair[1]:
+        raise typer.BadParameter(f"expected 1 <= N <= M, got {text!r}", param_hint=option)
+    return pair
+
+
+def parse_methods(text: str) -> list[str]:
+    from journeys.bench.extraction import METHODS
+    from journeys.extract import CLUSTERERS
+
+    if text == _ALL:
+        return list(METHODS)
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    for m in names:
+        if m not in CLUSTERERS:
+            raise typer.BadParameter(
+                f"unknown method {m!r}; choose from {', '.join(CLUSTERERS.names())} or all",
+                param_hint="--method",
+            )
+    return names
+
+
+def _fail(exc: JourneysError) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(1)
+
+
+CollectionsOpt = typer.Option(..., "--collections", help="collections file (JSON, optionally gzipped)")
+
+
+@bench_app.command("extraction")
+def extraction_cmd(
+    collections: Path = CollectionsOpt,
+    users: int = typer.Option(200, "--users", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    k: str = typer.Option("2..5", "--k", help="journeys per user, N..M"),
+    items: str = typer.Option("8..20", "--items", help="items per journey, N..M"),
+    noise: float = typer.Option(0.1, "--noise", min=0.0),
+    method: str = typer.Option(_ALL, "--method", help="icpc|hierarchical|cooccurrence|global-semantic|bertopic|all (or a comma list)"),
+    embedder: str = typer.Option(None, "--embedder", help="override the configured embedder (e.g. hashing)"),
+    as_json: bool = typer.Option(False, "--json", help="end with one JSON line of results"),
+    plot: Path = typer.Option(None, "--plot", help="write a PNG comparing the methods"),
 ) -> None:
-    """Cold and warm discover end to end, per-stage throughput and peak memory."""
-    from journeys.bench.speed import print_report, run
+    """Mixed-collections extraction benchmark (BENCHMARKS.md section 1)."""
+    from rich.console import Console
 
-    print_report(run(dataset=dataset, workdir=workdir), json_out=json_out)
+    from journeys.bench import extraction, report
+
+    methods = parse_methods(method)
+    try:
+        out = extraction.run(collections, methods, users, seed, parse_range(k, "--k"),
+                             parse_range(items, "--items"), noise, embedder)
+    except JourneysError as exc:
+        _fail(exc)
+    s = out["setup"]
+    title = (f"{Path(s['collections']).name}: {s['users']} users, seed {s['seed']}, k {k}, "
+             f"items {items}, noise {noise}, {s['embedder']}")
+    Console().print(report.table(out["results"], title))
+    if plot:
+        try:
+            report.plot_methods(out["results"], plot, title)
+        except JourneysError as exc:
+            _fail(exc)
+        typer.echo(f"plot: {plot}")
+    if as_json:
+        typer.echo(report.json_line(out))
+
+
+@bench_app.command("sweep")
+def sweep_cmd(
+    collections: Path = CollectionsOpt,
+    users: int = typer.Option(200, "--users", min=1),
+    seed: int = typer.Option(0, "--seed"),
+    thresholds: str = typer.Option("0.30,0.35,0.40,0.45,0.50,0.55,0.60,0.65", "--thresholds"),
+    min_sizes: str = typer.Option("2,3,4", "--min-sizes"),
+    merges: str = typer.Option("none,0.75,0.85", "--merges", help="merge thresholds; none = no merge"),
+    refine: str = typer.Option("false,true", "--refine"),
+    embedder: str = typer.Option(None, "--embedder"),
+    as_json: bool = typer.Option(False, "--json"),
+    plot: Path = typer.Option(None, "--plot", help="PNG of recall and purity against threshold"),
+) -> None:
+    """Sweep ICPC's threshold, min_size, merge and refine settings; report the best grid point."""
+    from rich.console import Console
+
+    from journeys.bench import report, sweep
+
+    def floats(text):
+        return [None if t.strip().lower() == "none" else float(t) for t in text.split(",") if t.strip()]
+
+    grid = sweep.Grid(
+        thresholds=[float(t) for t in floats(thresholds)],
+        min_sizes=[int(t) for t in floats(min_sizes)],
+        merges=floats(merges),
+        refines=[t.strip().lower() in ("1", "true", "yes") for t in refine.split(",") if t.strip()],
+    )
+    try:
+        out = sweep.run(collections, grid, users=users, seed=seed, embedder=embedder)
+    except JourneysError as exc:
+        _fail(exc)
+    Console().print(report.table(sweep.top(out["results"], 15), "ICPC sweep (best first)",
+                                 columns=sweep.COLUMNS, first="setting"))
+    typer.echo(f"best: {out['best']['params']}")
+    if plot:
+        report.plot_sweep(out["results"], plot, f"ICPC sweep: {collections.name}", out["best"]["params"])
+        typer.echo(f"plot: {plot}")
+    if as_json:
+        typer.echo(report.json_line(out))

@@ -1,0 +1,128 @@
+"""Rendering benchmark results: a rich table, one JSON line, a PNG."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+# (key, header, format) of the extraction table, in order
+EXTRACTION_COLUMNS = (
+    ("recall", "recall", "{:.3f}"),
+    ("purity", "purity", "{:.3f}"),
+    ("ari", "ARI", "{:.3f}"),
+    ("nmi", "NMI", "{:.3f}"),
+    ("count_error", "|Δ journeys|", "{:.2f}"),
+    ("noise_absorbed", "noise absorbed", "{:.2f}"),
+    ("journeys_per_user", "journeys/user", "{:.2f}"),
+    ("mean_length", "mean length", "{:.1f}"),
+    ("share_1_3", "users 1-3", "{:.2f}"),
+    ("unassigned", "unassigned", "{:.2f}"),
+    ("seconds", "time (s)", "{:.1f}"),
+)
+
+
+def _fmt(value: Any, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return fmt.format(value)
+
+
+def table(rows: Sequence[dict], title: str, columns=EXTRACTION_COLUMNS, first: str = "method"):
+    from rich.table import Table
+
+    t = Table(title=title)
+    t.add_column(first)
+    for _, header, _ in columns:
+        t.add_column(header, justify="right")
+    for row in rows:
+        t.add_row(str(row.get(first, "")), *(_fmt(row.get(key), fmt) for key, _, fmt in columns))
+    return t
+
+
+def markdown(rows: Sequence[dict], columns=EXTRACTION_COLUMNS, first: str = "method") -> str:
+    head = "| " + " | ".join([first] + [h for _, h, _ in columns]) + " |"
+    sep = "|" + "---|" * (len(columns) + 1)
+    body = [
+        "| " + " | ".join([str(r.get(first, ""))] + [_fmt(r.get(k), f) for k, _, f in columns]) + " |"
+        for r in rows
+    ]
+    return "\n".join([head, sep, *body])
+
+
+def json_line(payload: dict) -> str:
+    def clean(v):
+        if isinstance(v, float) and math.isnan(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(payload), sort_keys=False, separators=(",", ":"))
+
+
+def _pyplot():
+    from journeys.errors import require
+
+    mpl = require("matplotlib", "bench")
+    mpl.use("Agg")
+    return require("matplotlib.pyplot", "bench")
+
+
+def plot_methods(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
+    """Grouped bars: recall, purity, ARI, NMI per method."""
+    plt = _pyplot()
+    keys = ("recall", "purity", "ari", "nmi")
+    fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
+    width = 0.8 / len(keys)
+    for n, key in enumerate(keys):
+        vals = [r.get(key) if r.get(key) is not None else 0.0 for r in rows]
+        xs = [i + (n - (len(keys) - 1) / 2) * width for i in range(len(rows))]
+        ax.bar(xs, vals, width, label=key)
+    ax.set_xticks(range(len(rows)), [r["method"] for r in rows])
+    ax.set_ylim(0, 1.05)
+    ax.axhline(0.85, color="grey", lw=0.8, ls="--")
+    ax.legend(ncol=4, fontsize=8, loc="lower right")
+    ax.set_title(title or "journey extraction")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_sweep(rows: Sequence[dict], path: str | Path, title: str = "", chosen: dict | None = None) -> Path:
+    """Recall (solid) and purity (dashed) against the ICPC threshold, one colour per setting."""
+    plt = _pyplot()
+    series: dict[str, list[dict]] = {}
+    for r in rows:
+        p = r["params"]
+        label = f"min_size={p['min_size']} merge={p['merge_threshold']} refine={p['refine']}"
+        series.setdefault(label, []).append(r)
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    cmap = plt.get_cmap("tab20")
+    for n, (label, rs) in enumerate(sorted(series.items())):
+        rs = sorted(rs, key=lambda r: r["params"]["threshold"])
+        th = [r["params"]["threshold"] for r in rs]
+        colour = cmap(n % 20)
+        ax.plot(th, [r["recall"] for r in rs], color=colour, lw=1.2, label=label)
+        ax.plot(th, [r["purity"] for r in rs], color=colour, lw=1.2, ls="--")
+    if chosen:
+        ax.axvline(chosen["threshold"], color="black", lw=0.8, ls=":")
+    ax.axhline(0.85, color="grey", lw=0.8, ls="--")
+    ax.set_xlabel("ICPC threshold (cosine to journey centroid)")
+    ax.set_ylabel("recall (solid) / purity (dashed)")
+    ax.set_ylim(0.3, 1.02)
+    ax.set_title(title or "ICPC sweep")
+    ax.legend(fontsize=6, ncol=2, loc="lower left")
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
