@@ -70,6 +70,6 @@ def drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
     return out
 
 
-from journeys.extract import hierarchical, icpc  # noqa: E402,F401  (registers the plug-ins)
+from journeys.extract import bertopic_peer, global_baselines, hierarchical, icpc  # noqa: E402,F401  (registers)
 
 __all__ = ["CLUSTERERS", "NOISE", "Clusterer", "Corpus", "UserHistory", "drop_small"]
