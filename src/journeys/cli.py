@@ -162,7 +162,7 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except JourneysError as exc:
-        err.print(f"error: {exc}", highlight=False, markup=False)
+        sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")  # one line, never wrapped
         raise SystemExit(1) from None
     except (typer.Abort, KeyboardInterrupt):
         err.print("aborted")

@@ -29,7 +29,7 @@ class EmbedSettings(BaseModel):
 
 
 class ICPCSettings(BaseModel):
-    threshold: float = 0.45
+    threshold: float = 0.35
     min_size: int = 3
     merge_threshold: float | None = None
     refine: bool = False

@@ -1,4 +1,5 @@
-"""A fast, dependency-free embedder for tests: hashed word and character n-grams."""
+"""A fast, dependency-free embedder for tests: hashed words, word bigrams and character 4-grams
+(so 'hydroponic' and 'hydroponics' land close)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 class HashingEmbedder:
     """Feature hashing of lower-cased words and word bigrams; deterministic across runs."""
 
-    def __init__(self, dim: int = 256, **_: object):
+    def __init__(self, dim: int = 1024, **_: object):
         self.dim = dim
         self.name = f"hashing-{dim}"
 
@@ -28,8 +29,11 @@ class HashingEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = _WORD.findall(text.lower())
-            for tok in words + [a + "_" + b for a, b in zip(words, words[1:])]:
+            grams = [w[i : i + 4] for w in words if len(w) > 4 for i in range(len(w) - 3)]
+            for tok, weight in [(w, 1.0) for w in words] + [(a + "_" + b, 0.5) for a, b in zip(words, words[1:])] + [
+                ("#" + g, 0.5) for g in grams
+            ]:
                 col, sign = self._index(tok)
-                out[row, col] += sign
+                out[row, col] += sign * weight
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)

@@ -1,0 +1,34 @@
+# `make run`: install everything, find journeys for real MovieLens users, show a few.
+# `make test`: install everything, run the whole test suite.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install run test bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch first, with the exact pin that takes the local CPU wheel (no CUDA downloads)
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[embed,data,serve,llm,bench,dev]'
+	touch $(STAMP)
+
+run: install
+	$(VENV)/bin/journeys discover --dataset movielens-small
+	$(VENV)/bin/journeys users --limit 5
+	$(VENV)/bin/journeys show 15
+	$(VENV)/bin/journeys show 73
+
+test: install
+	$(VENV)/bin/python -m pytest -q
+
+bench: install
+	$(VENV)/bin/journeys bench speed
+
+clean:
+	rm -rf $(VENV) journeys.db journeys.db-* journeys.quarantine.jsonl

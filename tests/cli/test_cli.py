@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from journeys.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(monkeypatch):
+    monkeypatch.setenv("JOURNEYS_EMBED__MODEL", "hashing")  # fast; the real model has its own tests
+
+
+@pytest.fixture
+def db(tmp_path, data_dir, env):
+    path = tmp_path / "j.db"
+    res = runner.invoke(app, ["discover", "--events", str(data_dir / "events.csv"),
+                              "--items", str(data_dir / "items.csv"), "--db", str(path), "-q"])
+    assert res.exit_code == 0, res.output
+    return path
+
+
+def test_discover_reports_counts_and_quarantine(db):
+    q = db.with_suffix(".quarantine.jsonl")
+    rows = [json.loads(line) for line in q.read_text().splitlines()]
+    assert [r["line"] for r in rows] == [17, 18, 19, 20]
+    assert all(r["file"].endswith("events.csv") and r["reason"] for r in rows)
+
+
+def test_users_show_export(db, tmp_path):
+    res = runner.invoke(app, ["users", "--db", str(db)])
+    assert res.exit_code == 0 and "alice" in res.output and "bob" in res.output
+    res = runner.invoke(app, ["show", "alice", "--db", str(db)])
+    assert res.exit_code == 0 and "user alice" in res.output
+    res = runner.invoke(app, ["export", "--db", str(db)])
+    records = [json.loads(line) for line in res.output.splitlines()]
+    assert records and {"journey_id", "user_id", "name", "keywords", "item_ids", "first_seen", "last_seen"} <= set(records[0])
+    for fmt in ("csv", "parquet"):
+        out = tmp_path / f"j.{fmt}"
+        res = runner.invoke(app, ["export", "--db", str(db), "--format", fmt, "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        df = pd.read_csv(out) if fmt == "csv" else pd.read_parquet(out)
+        assert len(df) == len(records) and list(df["journey_id"]) == [r["journey_id"] for r in records]
+
+
+def test_rerun_changes_nothing(db, data_dir):
+    before = runner.invoke(app, ["export", "--db", str(db)]).output
+    res = runner.invoke(app, ["discover", "--events", str(data_dir / "events.csv"),
+                              "--items", str(data_dir / "items.csv"), "--db", str(db)])
+    assert "0 users changed" in res.output.replace("\n", " ")
+    assert runner.invoke(app, ["export", "--db", str(db)]).output == before
+
+
+def _cli(*args, cwd=None):
+    env = {**os.environ, "JOURNEYS_EMBED__MODEL": "hashing"}
+    return subprocess.run([sys.executable, "-m", "journeys.cli", *args], capture_output=True, text=True, env=env, cwd=cwd)
+
+
+def test_errors_are_one_line_and_non_zero(tmp_path, data_dir):
+    bad = tmp_path / "e.csv"
+    bad.write_text("who,item_id,timestamp\na,b,1\n")
+    cases = [
+        (["discover", "--events", str(bad), "--db", str(tmp_path / "x.db")], "missing required column 'user_id'"),
+        (["discover", "--events", str(data_dir / "events.csv"), "--items", str(data_dir / "items.csv"),
+          "--strict", "--db", str(tmp_path / "x.db")], "events.csv:17: empty user_id"),
+        (["discover", "--dataset", "nope", "--db", str(tmp_path / "x.db")], "unknown dataset 'nope'"),
+        (["discover", "--db", str(tmp_path / "x.db")], "exactly one of --events"),
+        (["show", "nobody", "--db", str(tmp_path / "x.db")], "no user 'nobody'"),
+        (["export", "--format", "xml", "--db", str(tmp_path / "x.db")], "unknown export format"),
+    ]
+    for args, message in cases:
+        proc = _cli(*args)
+        assert proc.returncode == 1, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], proc.stderr
+
+
+def test_default_db_is_in_the_working_directory(tmp_path, data_dir):
+    proc = _cli("discover", "--events", str(data_dir / "events.csv"), "--items", str(data_dir / "items.csv"), "-q", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "journeys.db").exists()

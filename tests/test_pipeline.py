@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from journeys.config import Settings
+from journeys.ingest import load_events
+from journeys.pipeline import Pipeline
+from journeys.services import discover
+from journeys.store.sqlite import SQLiteStore
+
+
+@pytest.fixture
+def data(data_dir):
+    return load_events(data_dir / "events.csv", data_dir / "items.csv")
+
+
+@pytest.mark.slow
+def test_two_planted_collections_give_two_journeys_with_real_minilm(data, minilm):
+    pipe = Pipeline(Settings(), embedder=minilm).prepare(data.items, data.events)
+    res = pipe.run_user("alice", data.events)
+    groups = sorted(sorted(j.item_ids) for j in res.journeys)
+    assert groups == [["h1", "h2", "h3", "h4", "h5"], ["u1", "u2", "u3", "u4", "u5"]]
+    assert res.unassigned == ("x1",)  # the one-off pizza item is kept, not lost
+    names = {j.name.lower() for j in res.journeys}
+    assert "ukulele" in names and any(n.startswith("hydroponic") for n in names)
+    uke = next(j for j in res.journeys if "u1" in j.item_ids)
+    assert uke.item_ids == ("u1", "u2", "u3", "u4", "u5")  # time order
+    assert uke.n_events == 5 and uke.first_seen.isoformat() == "2024-01-03T10:00:00+00:00"
+    assert len(uke.centroid) == 384
+
+
+def test_every_item_lands_in_one_journey_or_unassigned(data):
+    pipe = Pipeline(Settings(embed={"model": "hashing"})).prepare(data.items, data.events)
+    for user in ("alice", "bob"):
+        res = pipe.run_user(user, data.events)
+        placed = [i for j in res.journeys for i in j.item_ids] + list(res.unassigned)
+        assert sorted(placed) == sorted({e.item_id for e in data.events if e.user_id == user})
+        assert len(placed) == len(set(placed))
+
+
+def test_ratings_below_threshold_are_not_interest(data):
+    from dataclasses import replace
+
+    low = [replace(e, kind="rate", weight=2.0) if e.item_id.startswith("h") else e for e in data.events]
+    pipe = Pipeline(Settings(embed={"model": "hashing"})).prepare(data.items, low)
+    hist = pipe.history("alice", low)
+    assert not any(i.startswith("h") for i in hist.item_ids)
+
+
+def test_discover_is_idempotent_and_incremental(data, tmp_path):
+    settings = Settings(embed={"model": "hashing"})
+    with SQLiteStore(tmp_path / "j.db") as store:
+        first = discover(data, settings, store)
+        before = store.journeys()
+        second = discover(data, settings, store)
+        assert store.journeys() == before  # same input: same journeys, same ids
+        assert first.items_embedded == 11 and second.items_embedded == 0
+        assert first.users_changed == 2 and second.users_changed == 0
+        assert len(store.runs()) == 2
