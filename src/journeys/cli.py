@@ -159,23 +159,12 @@ _mount_subcommands()
 
 
 def main() -> None:
+    """Entry point: usage errors are click's; every JourneysError is one line and exit code 1."""
     try:
-        app(standalone_mode=False)
+        app()
     except JourneysError as exc:
         sys.stderr.write(f"error: {' '.join(str(exc).split())}\n")  # one line, never wrapped
         raise SystemExit(1) from None
-    except (typer.Abort, KeyboardInterrupt):
-        err.print("aborted")
-        raise SystemExit(130) from None
-    except Exception as exc:  # click usage errors carry their own exit code
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            raise SystemExit(exc.exit_code) from None
-        if isinstance(exc, click.exceptions.Exit):
-            raise SystemExit(exc.exit_code) from None
-        raise
 
 
 if __name__ == "__main__":

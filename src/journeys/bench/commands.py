@@ -126,3 +126,15 @@ def sweep_cmd(
         typer.echo(f"plot: {plot}")
     if as_json:
         typer.echo(report.json_line(out))
+
+
+@bench_app.command("speed")
+def speed_cmd(
+    dataset: str = typer.Option("movielens-small", "--dataset", help="bundled dataset to time"),
+    json_out: bool = typer.Option(False, "--json", help="end with one JSON line"),
+    workdir: Path = typer.Option(None, "--workdir", help="where the throwaway database goes"),
+) -> None:
+    """Cold and warm discover end to end, per-stage throughput, incremental latency, peak memory."""
+    from journeys.bench.speed import print_report, run
+
+    print_report(run(dataset=dataset, workdir=str(workdir) if workdir else None), json_out=json_out)
