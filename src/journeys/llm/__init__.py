@@ -39,6 +39,10 @@ class LLM(Protocol):
         stop: Sequence[str] | None = None,
     ) -> list[str]: ...
 
+    def first_token_logprobs(self, messages: Sequence[Message], *, top: int = 10) -> dict[str, float]:
+        """Log-probabilities of the most likely first tokens of the reply (for judges)."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -47,6 +47,20 @@ def server_params(
     return p
 
 
+def top_logprobs(choice: dict) -> dict[str, float]:
+    """{token text (stripped): logprob} of the first generated token, from an OpenAI-shaped choice."""
+    try:
+        entries = choice["logprobs"]["content"][0]["top_logprobs"]
+    except (KeyError, IndexError, TypeError):
+        raise LLMError("the LLM server returned no logprobs") from None
+    out: dict[str, float] = {}
+    for e in entries:
+        tok = str(e.get("token", "")).strip()
+        if tok not in out:
+            out[tok] = float(e["logprob"])
+    return out
+
+
 @LLMS.register("local")
 class LocalLLM:
     """llama.cpp in this process. `model_path` defaults to the packaged Qwen2.5-Coder-0.5B."""
@@ -119,6 +133,13 @@ class LocalLLM:
         with self._lock:
             resp = self._load().handle_completions(body)
         return self._check(resp).get("text") or ""
+
+    def first_token_logprobs(self, messages: Sequence[Message], *, top: int = 10) -> dict[str, float]:
+        body = {"messages": [dict(m) for m in messages], **self._body(1, 0.0, None),
+                "logprobs": True, "top_logprobs": top}
+        with self._lock:
+            resp = self._load().handle_chat_completions(body)
+        return top_logprobs(self._check(resp))
 
     def chat_many(self, batch, *, max_tokens=32, temperature=0.0, stop=None) -> list[str]:
         # one slot: sequential keeps the shared prefix in the KV cache between calls

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from journeys.errors import ConfigError, require
 from journeys.llm import LLMS, Message
-from journeys.llm.local import LLMError
+from journeys.llm.local import LLMError, top_logprobs
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -102,6 +102,15 @@ class OpenAILLM:
         data = self._post("/chat/completions", body)
         try:
             return data["choices"][0]["message"]["content"] or ""
+        except (KeyError, IndexError, TypeError):
+            raise LLMError(f"unexpected response from {self.base_url}: {str(data)[:200]}") from None
+
+    def first_token_logprobs(self, messages: Sequence[Message], *, top: int = 10) -> dict[str, float]:
+        body = {"model": self.model, "messages": [dict(m) for m in messages], "max_tokens": 1,
+                "temperature": 0.0, "seed": self.seed, "logprobs": True, "top_logprobs": top}
+        data = self._post("/chat/completions", body)
+        try:
+            return top_logprobs(data["choices"][0])
         except (KeyError, IndexError, TypeError):
             raise LLMError(f"unexpected response from {self.base_url}: {str(data)[:200]}") from None
 

@@ -48,6 +48,6 @@ class Namer(Protocol):
 
 NAMERS: Registry[Namer] = Registry("namer")
 
-from journeys.name import keywords  # noqa: E402,F401  (registers the plug-ins)
+from journeys.name import keywords, llm  # noqa: E402,F401  (registers the plug-ins)
 
 __all__ = ["NAMERS", "JourneyDraft", "NamedJourney", "Namer", "NamingContext"]
