@@ -89,7 +89,7 @@ def show(user: str = typer.Argument(..., help="user id"), db: Optional[Path] = D
 
     with _store(db) as store:
         journeys = user_journeys(store, user)
-        titles = {k: v.title for k, v in store.items([i for j in journeys for i in j.item_ids[:evidence]]).items()}
+        titles = {k: v.title for k, v in store.items([i for j in journeys for i in j.evidence[:evidence]]).items()}
         n_unassigned = len(store.unassigned(user))
     table = Table(title=f"user {user}: {len(journeys)} journeys, {n_unassigned} unassigned items", show_lines=True)
     for col in ("#", "journey", "keywords", "span", "size", "evidence"):
@@ -98,7 +98,7 @@ def show(user: str = typer.Argument(..., help="user id"), db: Optional[Path] = D
         span = f"{j.first_seen:%Y-%m-%d} → {j.last_seen:%Y-%m-%d}"
         table.add_row(str(rank), f"{j.name}\n[dim]{j.name_source}[/dim]", ", ".join(j.keywords[:5]), span,
                       f"{len(j.item_ids)} items\n{j.n_events} events",
-                      "\n".join(titles.get(i, i) for i in j.item_ids[:evidence]))
+                      "\n".join(titles.get(i, i) for i in j.evidence[:evidence]))
     out.print(table)
 
 

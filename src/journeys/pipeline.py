@@ -23,6 +23,7 @@ from journeys.progress import Progress, QuietProgress
 from journeys.types import Event, Item, Journey
 
 EMBED_CHUNK = 512
+N_EVIDENCE = 5
 
 
 @dataclass(frozen=True)
@@ -137,12 +138,13 @@ class Pipeline:
             drafts.append(JourneyDraft(user_id, tuple(ids), titles, tuple(kw),
                                        tuple(self.items_[hist.item_ids[i]].title for i in near)))
             stamps = [t for i in ids for t in stats.get(i, [])]
-            partial.append((centroid, len(stamps), min(stamps), max(stamps)))
+            evidence = tuple(hist.item_ids[i] for i in near[:N_EVIDENCE])
+            partial.append((centroid, evidence, len(stamps), min(stamps), max(stamps)))
         names = self.namer.name_user(NamingContext(user_id, tuple(drafts))) if drafts else []
         journeys = [
             Journey(journey_id(user_id, d.item_ids[0]), user_id, n.name, n.source, d.keywords, d.item_ids,
-                    n_ev, first, last, tuple(float(x) for x in c), score=float(n_ev))
-            for d, n, (c, n_ev, first, last) in zip(drafts, names, partial)
+                    n_ev, first, last, tuple(float(x) for x in c), evidence, score=float(n_ev))
+            for d, n, (c, evidence, n_ev, first, last) in zip(drafts, names, partial)
         ]
         journeys.sort(key=lambda j: (-j.score, j.first_seen, j.journey_id))
         return UserResult(user_id, tuple(journeys), unassigned)

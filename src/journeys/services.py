@@ -113,6 +113,7 @@ def journey_record(j: Journey, titles: dict[str, str] | None = None) -> dict:
         "name_source": j.name_source,
         "keywords": list(j.keywords),
         "item_ids": list(j.item_ids),
+        "evidence": list(j.evidence),
         "size": len(j.item_ids),
         "n_events": j.n_events,
         "first_seen": j.first_seen.isoformat(),

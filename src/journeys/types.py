@@ -58,6 +58,7 @@ class Journey:
     first_seen: datetime
     last_seen: datetime
     centroid: tuple[float, ...] = field(repr=False, default=())
+    evidence: tuple[str, ...] = ()  # the most representative item ids (nearest the centroid)
     score: float = 0.0
     stage: str = ""
 

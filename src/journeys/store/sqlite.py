@@ -33,7 +33,8 @@ MIGRATIONS: list[str] = [
         journey_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, name TEXT NOT NULL,
         name_source TEXT NOT NULL, keywords TEXT NOT NULL, n_events INTEGER NOT NULL,
         first_seen REAL NOT NULL, last_seen REAL NOT NULL, centroid BLOB NOT NULL,
-        score REAL NOT NULL DEFAULT 0, stage TEXT NOT NULL DEFAULT '', rank INTEGER NOT NULL
+        score REAL NOT NULL DEFAULT 0, stage TEXT NOT NULL DEFAULT '', rank INTEGER NOT NULL,
+        evidence TEXT NOT NULL DEFAULT '[]'
     );
     CREATE INDEX journeys_user ON journeys (user_id, rank);
     CREATE TABLE journey_items (
@@ -162,7 +163,7 @@ class SQLiteStore:
         h = hashlib.sha256()
         for j in journeys:
             h.update(repr((j.journey_id, j.name, j.name_source, j.keywords, j.item_ids, j.n_events,
-                           _ts(j.first_seen), _ts(j.last_seen), j.score, j.stage)).encode())
+                           _ts(j.first_seen), _ts(j.last_seen), j.evidence, j.score, j.stage)).encode())
             h.update(np.asarray(j.centroid, dtype=np.float32).tobytes())
         h.update(repr(tuple(unassigned)).encode())
         return h.hexdigest()
@@ -179,10 +180,10 @@ class SQLiteStore:
             self.conn.execute("DELETE FROM journeys WHERE user_id = ?", (user_id,))
             self.conn.execute("DELETE FROM unassigned WHERE user_id = ?", (user_id,))
             self.conn.executemany(
-                "INSERT INTO journeys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO journeys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 ((j.journey_id, j.user_id, j.name, j.name_source, json.dumps(list(j.keywords)), j.n_events,
                   _ts(j.first_seen), _ts(j.last_seen), np.asarray(j.centroid, dtype=np.float32).tobytes(),
-                  j.score, j.stage, rank) for rank, j in enumerate(journeys)),
+                  j.score, j.stage, rank, json.dumps(list(j.evidence))) for rank, j in enumerate(journeys)),
             )
             self.conn.executemany(
                 "INSERT INTO journey_items VALUES (?, ?, ?)",
@@ -196,7 +197,7 @@ class SQLiteStore:
 
     def journeys(self, user_id: str | None = None) -> list[Journey]:
         sql = ("SELECT journey_id, user_id, name, name_source, keywords, n_events, first_seen, last_seen,"
-               " centroid, score, stage FROM journeys")
+               " centroid, score, stage, evidence FROM journeys")
         args: tuple = ()
         if user_id is not None:
             sql, args = sql + " WHERE user_id = ?", (user_id,)
@@ -212,7 +213,8 @@ class SQLiteStore:
                 items.setdefault(jid, []).append(item)
         return [
             Journey(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), tuple(items.get(r[0], ())), r[5],
-                    _dt(r[6]), _dt(r[7]), tuple(np.frombuffer(r[8], dtype=np.float32).tolist()), r[9], r[10])
+                    _dt(r[6]), _dt(r[7]), tuple(np.frombuffer(r[8], dtype=np.float32).tolist()),
+                    tuple(json.loads(r[11])), r[9], r[10])
             for r in rows
         ]
 
