@@ -92,15 +92,16 @@ def sweep_cmd(
     collections: Path = CollectionsOpt,
     users: int = typer.Option(200, "--users", min=1),
     seed: int = typer.Option(0, "--seed"),
-    thresholds: str = typer.Option("0.30,0.35,0.40,0.45,0.50,0.55,0.60,0.65", "--thresholds"),
+    thresholds: str = typer.Option("0.35,0.40,0.45,0.50,0.55,0.60", "--thresholds"),
     min_sizes: str = typer.Option("2,3,4", "--min-sizes"),
-    merges: str = typer.Option("none,0.75,0.85", "--merges", help="merge thresholds; none = no merge"),
+    merges: str = typer.Option("none,0.7,0.8", "--merges", help="merge thresholds; none = no merge"),
     refine: str = typer.Option("false,true", "--refine"),
+    collaborative: str = typer.Option("0,0.3,0.5,0.7", "--collaborative", help="co-occurrence weights"),
     embedder: str = typer.Option(None, "--embedder"),
     as_json: bool = typer.Option(False, "--json"),
     plot: Path = typer.Option(None, "--plot", help="PNG of recall and purity against threshold"),
 ) -> None:
-    """Sweep ICPC's threshold, min_size, merge and refine settings; report the best grid point."""
+    """Sweep ICPC's threshold, min_size, merge, refine and collaborative settings; report the best."""
     from rich.console import Console
 
     from journeys.bench import report, sweep
@@ -113,6 +114,7 @@ def sweep_cmd(
         min_sizes=[int(t) for t in floats(min_sizes)],
         merges=floats(merges),
         refines=[t.strip().lower() in ("1", "true", "yes") for t in refine.split(",") if t.strip()],
+        collaboratives=[float(t) for t in floats(collaborative)],
     )
     try:
         out = sweep.run(collections, grid, users=users, seed=seed, embedder=embedder)

@@ -97,29 +97,40 @@ def plot_methods(rows: Sequence[dict], path: str | Path, title: str = "") -> Pat
 
 
 def plot_sweep(rows: Sequence[dict], path: str | Path, title: str = "", chosen: dict | None = None) -> Path:
-    """Recall (solid) and purity (dashed) against the ICPC threshold, one colour per setting."""
+    """Recall (solid) and purity (dashed) against the ICPC threshold. Left: one line per
+    collaborative weight, the other settings as chosen; right: every min_size/merge/refine
+    combination at the chosen collaborative weight."""
     plt = _pyplot()
-    series: dict[str, list[dict]] = {}
-    for r in rows:
-        p = r["params"]
-        label = f"min_size={p['min_size']} merge={p['merge_threshold']} refine={p['refine']}"
-        series.setdefault(label, []).append(r)
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=110)
+    chosen = chosen or max(rows, key=lambda r: r.get("f", 0))["params"]
+    same = ("min_size", "merge_threshold", "refine")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=110, sharey=True)
+    panels = [
+        (axes[0], [r for r in rows if all(r["params"][k] == chosen[k] for k in same)],
+         lambda p: f"collaborative={p.get('collaborative', 0)}",
+         f"min_size={chosen['min_size']} merge={chosen['merge_threshold']} refine={chosen['refine']}"),
+        (axes[1], [r for r in rows if r["params"].get("collaborative", 0) == chosen.get("collaborative", 0)],
+         lambda p: f"min={p['min_size']} merge={p['merge_threshold']} refine={'y' if p['refine'] else 'n'}",
+         f"collaborative={chosen.get('collaborative', 0)}"),
+    ]
     cmap = plt.get_cmap("tab20")
-    for n, (label, rs) in enumerate(sorted(series.items())):
-        rs = sorted(rs, key=lambda r: r["params"]["threshold"])
-        th = [r["params"]["threshold"] for r in rs]
-        colour = cmap(n % 20)
-        ax.plot(th, [r["recall"] for r in rs], color=colour, lw=1.2, label=label)
-        ax.plot(th, [r["purity"] for r in rs], color=colour, lw=1.2, ls="--")
-    if chosen:
+    for ax, subset, label_of, subtitle in panels:
+        series: dict[str, list[dict]] = {}
+        for r in subset:
+            series.setdefault(label_of(r["params"]), []).append(r)
+        for n, (label, rs) in enumerate(sorted(series.items())):
+            rs = sorted(rs, key=lambda r: r["params"]["threshold"])
+            th = [r["params"]["threshold"] for r in rs]
+            colour = cmap(n % 20)
+            ax.plot(th, [r["recall"] for r in rs], color=colour, lw=1.2, label=label)
+            ax.plot(th, [r["purity"] for r in rs], color=colour, lw=1.2, ls="--")
         ax.axvline(chosen["threshold"], color="black", lw=0.8, ls=":")
-    ax.axhline(0.85, color="grey", lw=0.8, ls="--")
-    ax.set_xlabel("ICPC threshold (cosine to journey centroid)")
-    ax.set_ylabel("recall (solid) / purity (dashed)")
-    ax.set_ylim(0.3, 1.02)
-    ax.set_title(title or "ICPC sweep")
-    ax.legend(fontsize=6, ncol=2, loc="lower left")
+        ax.axhline(0.85, color="grey", lw=0.8, ls="--")
+        ax.set_xlabel("ICPC threshold (cosine to journey centroid)")
+        ax.set_title(subtitle, fontsize=9)
+        ax.legend(fontsize=6, ncol=2, loc="lower left")
+    axes[0].set_ylabel("recall (solid) / purity (dashed)")
+    axes[0].set_ylim(0.3, 1.02)
+    fig.suptitle(title or "ICPC sweep")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from journeys.bench import extraction
+from journeys.extract import Corpus
 
 COLUMNS = (
     ("recall", "recall", "{:.3f}"),
@@ -27,16 +28,20 @@ COLUMNS = (
 
 @dataclass
 class Grid:
-    thresholds: Sequence[float] = (0.30, 0.35, 0.40, 0.45, 0.50, 0.55, 0.60, 0.65)
+    thresholds: Sequence[float] = (0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
     min_sizes: Sequence[int] = (2, 3, 4)
-    merges: Sequence[float | None] = (None, 0.75, 0.85)
+    merges: Sequence[float | None] = (None, 0.7, 0.8)
     refines: Sequence[bool] = (False, True)
+    collaboratives: Sequence[float] = (0.0, 0.3, 0.5, 0.7)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def points(self) -> list[dict[str, Any]]:
         return [
-            {"threshold": t, "min_size": m, "merge_threshold": g, "refine": r, **self.extra}
-            for t, m, g, r in itertools.product(self.thresholds, self.min_sizes, self.merges, self.refines)
+            {"threshold": t, "min_size": m, "merge_threshold": g, "refine": r, "collaborative": c,
+             **self.extra}
+            for c, t, m, g, r in itertools.product(
+                self.collaboratives, self.thresholds, self.min_sizes, self.merges, self.refines
+            )
         ]
 
 
@@ -46,7 +51,8 @@ def f_score(row: dict) -> float:
 
 
 def _simplicity(p: dict) -> tuple:
-    return (p["merge_threshold"] is not None, bool(p["refine"]), -p["min_size"])
+    return (p.get("collaborative", 0) > 0, p["merge_threshold"] is not None, bool(p["refine"]),
+            -p["min_size"])
 
 
 def top(rows: Sequence[dict], n: int | None = None) -> list[dict]:
@@ -63,10 +69,16 @@ def evaluate_points(bench: extraction.Bench, points: Sequence[dict]) -> list[dic
     pipe = extraction.pipeline_for(bench, extraction.make_clusterer(bench, "icpc"))
     pipe.prepare(bench.data.items, bench.data.events)
     hists = {u: pipe.history(u, evs) for u, evs in bench.data.events_by_user().items()}
+    corpus = Corpus(list(hists.values()))
+    learnt: dict[tuple, object] = {}  # what fit() learns depends only on these settings
     rows = []
     for p in points:
         t0 = time.perf_counter()
         clusterer = extraction.make_clusterer(bench, "icpc", p)
+        key = (clusterer.collaborative > 0, clusterer.collaborative_dims, clusterer.seed)
+        if key not in learnt:
+            learnt[key] = clusterer.fit(corpus)
+        clusterer.__dict__.update({k: v for k, v in vars(learnt[key]).items() if k.endswith("_")})
         preds = {u: dict(zip(h.item_ids, clusterer.assign(h).tolist())) for u, h in hists.items()}
         row = {"method": "icpc", **metrics.summarize(bench.data.truth, preds),
                "seconds": time.perf_counter() - t0, "params": dict(p)}
@@ -78,7 +90,8 @@ def evaluate_points(bench: extraction.Bench, points: Sequence[dict]) -> list[dic
 
 def _label(p: dict) -> str:
     merge = "-" if p["merge_threshold"] is None else f"{p['merge_threshold']:.2f}"
-    return f"t={p['threshold']:.2f} min={p['min_size']} merge={merge} refine={'y' if p['refine'] else 'n'}"
+    return (f"t={p['threshold']:.2f} min={p['min_size']} merge={merge} "
+            f"refine={'y' if p['refine'] else 'n'} collab={p.get('collaborative', 0):.1f}")
 
 
 def run(collections: str | Path, grid: Grid | None = None, users: int = 200, seed: int = 0,

@@ -81,7 +81,7 @@ def _open_text(path: Path) -> str:
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except OSError as exc:
+        except (OSError, EOFError) as exc:
             raise DataError(path, None, f"corrupt gzip data ({exc})") from None
     try:
         return raw.decode("utf-8")

@@ -25,7 +25,8 @@ def _default_k(n_items: int) -> int:
 def _kmeans(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.cluster import KMeans
 
-    k = max(1, min(k, len(x)))
+    distinct = len(np.unique(np.round(x, 6), axis=0))
+    k = max(1, min(k, distinct))  # k-means cannot find more clusters than distinct points
     model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(x)
     return model.labels_.astype(np.int64), model.cluster_centers_
 
@@ -57,43 +58,15 @@ class Cooccurrence(_GlobalGrouping):
         self.dims = dims
 
     def fit(self, corpus: Corpus) -> "Cooccurrence":
-        from scipy import sparse
+        from journeys.extract.cooccur import cooccurrence_vectors
 
-        ids = sorted({i for h in corpus.histories for i in h.item_ids})
-        index = {item: n for n, item in enumerate(ids)}
-        rows, cols = [], []
-        for u, h in enumerate(corpus.histories):
-            for item in dict.fromkeys(h.item_ids):
-                rows.append(u)
-                cols.append(index[item])
+        cv = cooccurrence_vectors(corpus, self.dims, self.seed)
         self.cluster_of_: dict[str, int] = {}
-        if not ids:
-            return self
-        x = sparse.csr_matrix(
-            (np.ones(len(rows), dtype=np.float64), (rows, cols)),
-            shape=(len(corpus.histories), len(ids)),
-        )
-        cooc = (x.T @ x).tocsr()  # item-item co-occurrence counts (diagonal: item frequency)
-        marg = np.asarray(cooc.sum(axis=1)).ravel()
-        c = cooc.tocoo()
-        total = c.sum()
-        pmi = np.log(np.maximum(c.data * total / (marg[c.row] * marg[c.col]), 1e-12))
-        ppmi = sparse.csr_matrix((np.maximum(pmi, 0.0), (c.row, c.col)), shape=c.shape)
-        emb = self._factorise(ppmi)
-        k = self.n_clusters or _default_k(len(ids))
-        labels, _ = _kmeans(emb, k, self.seed)
-        self.cluster_of_ = {item: int(lab) for item, lab in zip(ids, labels)}
+        if cv.item_ids:
+            k = self.n_clusters or _default_k(len(cv.item_ids))
+            labels, _ = _kmeans(cv.vectors, k, self.seed)
+            self.cluster_of_ = {item: int(lab) for item, lab in zip(cv.item_ids, labels)}
         return self
-
-    def _factorise(self, m) -> np.ndarray:
-        from sklearn.decomposition import TruncatedSVD
-
-        dims = max(1, min(self.dims, m.shape[0] - 1))
-        if dims < 2:
-            return m.toarray()
-        emb = TruncatedSVD(n_components=dims, random_state=self.seed).fit_transform(m)
-        norms = np.linalg.norm(emb, axis=1, keepdims=True)
-        return emb / np.where(norms == 0, 1.0, norms)
 
     def _labels_of(self, history: UserHistory) -> np.ndarray:
         return np.array([self.cluster_of_.get(i, NOISE) for i in history.item_ids], dtype=np.int64)

@@ -24,6 +24,13 @@ class ICPC:
       subject to `threshold`), which undoes order effects of the single pass.
 
     Journeys with fewer than `min_size` items are dropped; their items become noise (-1).
+
+    `collaborative` (0..1) mixes in what everybody's histories say about an item: `fit` learns
+    co-occurrence vectors (PPMI + truncated SVD over all users, see `cooccur.py`), and each item
+    is walked as [sqrt(1-w) text, sqrt(w) co-occurrence] (unit), so cosines are the w-weighted
+    mix of text and co-occurrence cosines. The weight of an item is `collaborative * (1 - 1/n)`
+    with n the number of users who have it: an item only this user has tells nothing beyond
+    the user's own history, and unseen items are walked on their text alone.
     """
 
     name = "icpc"
@@ -34,18 +41,44 @@ class ICPC:
         min_size: int = 3,
         merge_threshold: float | None = None,
         refine: bool = False,
+        collaborative: float = 0.0,
+        collaborative_dims: int = 64,
+        seed: int = 0,
         **_: object,
     ):
         self.threshold = threshold
         self.min_size = min_size
         self.merge_threshold = merge_threshold
         self.refine = refine
+        self.collaborative = collaborative
+        self.collaborative_dims = collaborative_dims
+        self.seed = seed
 
     def fit(self, corpus: Corpus) -> "ICPC":
+        self.cooc_ = None
+        if self.collaborative > 0 and corpus.histories:
+            from journeys.extract.cooccur import cooccurrence_vectors
+
+            self.cooc_ = cooccurrence_vectors(corpus, self.collaborative_dims, self.seed)
+            self.cooc_index_ = self.cooc_.index()
         return self
 
-    def assign(self, history: UserHistory) -> np.ndarray:
+    def _vectors(self, history: UserHistory) -> np.ndarray:
         x = np.asarray(history.vectors, dtype=np.float32)
+        cooc = getattr(self, "cooc_", None)
+        if cooc is None or not len(x) or not cooc.item_ids:
+            return x
+        rows = [self.cooc_index_.get(i, -1) for i in history.item_ids]
+        c = np.zeros((len(x), cooc.vectors.shape[1]), dtype=np.float32)
+        users = np.ones(len(x))
+        for n, r in enumerate(rows):
+            if r >= 0:
+                c[n], users[n] = cooc.vectors[r], cooc.users[r]
+        w = (self.collaborative * (1.0 - 1.0 / np.maximum(users, 1.0))).astype(np.float32)[:, None]
+        return _unit(np.hstack([np.sqrt(1.0 - w) * x, np.sqrt(w) * c]))
+
+    def assign(self, history: UserHistory) -> np.ndarray:
+        x = self._vectors(history)
         n = len(x)
         labels = np.empty(n, dtype=np.int64)
         sums = np.zeros((0, x.shape[1] if n else 0), dtype=np.float64)

@@ -1,0 +1,173 @@
+"""Naming benchmark (BENCHMARKS.md section 2).
+
+Synthetic users are built from a collections file (training-split few-shot collections are
+excluded first, and counted), their journeys are extracted by the default pipeline, and each
+predicted journey is matched to its majority collection. Every namer under test names the same
+journeys; its names are scored against the collection names:
+
+- bleu: corpus SacreBLEU; rouge_l: mean ROUGE-L F1 (rouge-score, stemmed);
+- embed_sim: mean cosine of name and reference name under the default embedder;
+- retrieval_at_1: share of journeys whose reference name is, among the user's true collection
+  names, the nearest to the generated name;
+- names_per_s: naming throughput (every LLM call made, nothing cached).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from journeys.errors import require
+from journeys.name import NAMERS, NamedJourney, NamingContext
+
+VARIANTS = ("keywords", "llm-zeroshot", "llm")
+
+
+class RecordingNamer:
+    """Stands in for the namer inside the pipeline: keeps every user's naming context."""
+
+    name = "recording"
+
+    def __init__(self):
+        self.contexts: list[NamingContext] = []
+
+    def name_user(self, context: NamingContext) -> list[NamedJourney]:
+        self.contexts.append(context)
+        return [NamedJourney(f"journey {i}", "recording") for i in range(len(context.drafts))]
+
+
+def variants_for(namer: str, zeroshot: bool = True) -> list[str]:
+    if namer == "all":
+        return [v for v in VARIANTS if zeroshot or v != "llm-zeroshot"]
+    if namer == "llm":
+        return ["llm-zeroshot", "llm"] if zeroshot else ["llm"]
+    if namer in NAMERS:
+        return [namer]
+    raise ValueError(f"unknown namer {namer!r}; choose keywords, llm or all")
+
+
+def make_namer(variant: str, llm_options: dict | None = None):
+    from journeys.llm.cache import MemoryCache
+
+    if variant == "llm-zeroshot":
+        return NAMERS.create("llm", fewshot=False, response_cache=MemoryCache(), **(llm_options or {}))
+    if variant == "llm":
+        return NAMERS.create("llm", fewshot=True, response_cache=MemoryCache(), **(llm_options or {}))
+    return NAMERS.create(variant)
+
+
+def extract_contexts(collections, users: int, seed: int, embedder, settings=None):
+    """Synthetic users -> the pipeline's naming contexts, plus the ground truth."""
+    from journeys.bench.synth import make_users
+    from journeys.config import Settings
+    from journeys.pipeline import Pipeline
+
+    data = make_users(collections, n_users=users, seed=seed)
+    recorder = RecordingNamer()
+    pipe = Pipeline(settings or Settings(seed=seed), embedder=embedder, namer=recorder)
+    pipe.prepare(data.items, data.events)
+    for user, events in data.events_by_user().items():
+        pipe.run_user(user, events)
+    return recorder.contexts, data
+
+
+def score_names(
+    names: Sequence[str],
+    refs: Sequence[str],
+    candidates: Sequence[Sequence[str]],
+    embed: Callable[[list[str]], np.ndarray],
+) -> dict[str, float]:
+    """bleu, rouge_l, embed_sim, retrieval_at_1 of generated `names` against `refs`;
+    `candidates[i]` are the user's true collection names (refs[i] among them)."""
+    sacrebleu = require("sacrebleu", "bench")
+    rouge_scorer = require("rouge_score.rouge_scorer", "bench")
+    if not names:
+        return {"bleu": 0.0, "rouge_l": 0.0, "embed_sim": 0.0, "retrieval_at_1": 0.0}
+    bleu = sacrebleu.corpus_bleu(list(names), [list(refs)]).score
+    scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+    rouge = float(np.mean([scorer.score(r, n)["rougeL"].fmeasure for n, r in zip(names, refs)]))
+    vocab = sorted(set(names) | set(refs) | {c for cs in candidates for c in cs})
+    vecs = dict(zip(vocab, embed(vocab)))
+    sims = [float(vecs[n] @ vecs[r]) for n, r in zip(names, refs)]
+    hits = []
+    for n, r, cs in zip(names, refs, candidates):
+        best = max(sorted(cs), key=lambda c: float(vecs[n] @ vecs[c]))
+        hits.append(best == r)
+    return {"bleu": round(bleu, 2), "rouge_l": round(rouge, 4), "embed_sim": round(float(np.mean(sims)), 4),
+            "retrieval_at_1": round(float(np.mean(hits)), 4)}
+
+
+def run(
+    collections: str | Path,
+    users: int = 200,
+    seed: int = 0,
+    namer: str = "all",
+    zeroshot: bool = True,
+    embedder: str = "minilm",
+    llm_options: dict | None = None,
+    log: Callable[[str], None] | None = None,
+) -> dict:
+    """The benchmark; returns {"config": ..., "namers": {variant: metrics}, "examples": [...]}."""
+    from journeys.bench.synth import load_collections
+    from journeys.embed import EMBEDDERS
+    from journeys.name.fewshot import fewshot_keys
+
+    say = log or (lambda _msg: None)
+    every = load_collections(collections)
+    excluded = fewshot_keys()
+    kept = [c for c in every if c.key not in excluded and c.name not in excluded]
+    n_excluded = len(every) - len(kept)
+    emb = EMBEDDERS.create(embedder)
+    say(f"{len(kept)} collections ({n_excluded} few-shot collections excluded); extracting {users} users")
+    contexts, data = extract_contexts(kept, users, seed, emb)
+    names_of = {c.key: c.name for c in kept}
+
+    # match each predicted journey to its majority collection
+    refs, cands, keep = [], [], []
+    for ci, ctx in enumerate(contexts):
+        truth = data.truth[ctx.user_id]
+        true_names = sorted({names_of[k] for k in truth.values() if k is not None})
+        for di, draft in enumerate(ctx.drafts):
+            votes = Counter(truth.get(i) for i in draft.item_ids if truth.get(i) is not None)
+            if votes:
+                key = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+                refs.append(names_of[key])
+                cands.append(true_names)
+                keep.append((ci, di))
+    n_drafts = sum(len(c.drafts) for c in contexts)
+    say(f"{n_drafts} journeys, {len(keep)} matched to a collection")
+
+    results: dict[str, dict] = {}
+    examples: dict[tuple[int, int], dict] = {}
+    for variant in variants_for(namer, zeroshot):
+        nm = make_namer(variant, llm_options)
+        start = time.perf_counter()
+        named = [nm.name_user(ctx) for ctx in contexts]
+        secs = time.perf_counter() - start
+        if hasattr(nm, "close"):
+            nm.close()
+        names = [named[ci][di].name for ci, di in keep]
+        metrics = score_names(names, refs, cands, emb.embed)
+        sources = Counter(named[ci][di].source for ci, di in keep)
+        results[variant] = {**metrics, "names_per_s": round(n_drafts / secs, 3) if secs > 0 else None,
+                            "n_eval": len(keep), "n_excluded_fewshot": n_excluded,
+                            "sources": dict(sorted(sources.items()))}
+        for (ci, di), n, r in zip(keep, names, refs):
+            examples.setdefault((ci, di), {"reference": r})[variant] = n
+        say(f"{variant}: {results[variant]}")
+    config = {"collections": str(collections), "users": users, "seed": seed, "embedder": embedder,
+              "n_collections": len(kept), "n_excluded_fewshot": n_excluded, "n_journeys": n_drafts}
+    return {"config": config, "namers": results, "examples": list(examples.values())[:10]}
+
+
+def table(result: dict) -> str:
+    cols = ("bleu", "rouge_l", "embed_sim", "retrieval_at_1", "names_per_s", "n_eval")
+    lines = [f"{'namer':<14}" + "".join(f"{c:>15}" for c in cols)]
+    for variant, m in result["namers"].items():
+        lines.append(f"{variant:<14}" + "".join(f"{m[c]!s:>15}" for c in cols))
+    lines.append(f"n_excluded_fewshot: {result['config']['n_excluded_fewshot']}")
+    return "\n".join(lines)
