@@ -79,6 +79,7 @@ class LocalLLM:
         self.seed = seed
         self._server = None
         self._lock = threading.Lock()
+        self.last_timings: dict = {}  # llama.cpp timings of the last call (cache_n: prefix tokens reused)
         from journeys.llm.gguf import MODEL_NAME
 
         self.name = f"local:{Path(model_path).stem if model_path else MODEL_NAME}"
@@ -106,10 +107,10 @@ class LocalLLM:
             body["stop"] = list(stop)
         return body
 
-    @staticmethod
-    def _check(resp: dict) -> dict:
+    def _check(self, resp: dict) -> dict:
         if not isinstance(resp, dict) or "error" in resp or not resp.get("choices"):
             raise LLMError(f"local LLM failed: {resp!r}"[:300])
+        self.last_timings = dict(resp.get("timings") or {})
         return resp["choices"][0]
 
     def chat(

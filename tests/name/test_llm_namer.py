@@ -1,0 +1,132 @@
+"""The llm namer: validation, retry, fallback and caching (scripted LLM), and the real model."""
+
+import pytest
+
+from journeys.llm.cache import MemoryCache, ResponseCache
+from journeys.name import NAMERS, JourneyDraft, NamingContext
+from journeys.name.llm import build_messages, clean_name, user_prompt
+from llm_shared import local_llm
+
+
+class ScriptedLLM:
+    """Answers from a script, in call order; records every request."""
+
+    name = "scripted"
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+        self.requests = []
+
+    def chat(self, messages, **kw):
+        self.requests.append(messages)
+        return self.answers.pop(0)
+
+    def chat_many(self, batch, **kw):
+        return [self.chat(m, **kw) for m in batch]
+
+    def close(self):
+        pass
+
+
+def draft(titles, keywords=("kw",), user="u"):
+    return JourneyDraft(user, tuple(f"i{k}" for k in range(len(titles))), tuple(titles), tuple(keywords))
+
+
+ASTRO = draft(["Stellarium planetarium", "KStars desktop planetarium", "Celestia space simulator"], ("planetarium",))
+BREAD = draft(["Feeding a sourdough starter", "Overnight country loaf", "Scoring bread dough"], ("sourdough", "bread"))
+
+
+def namer(answers, **kw):
+    llm = ScriptedLLM(answers)
+    return NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), **kw), llm
+
+
+def test_prompt_follows_ally():
+    msgs = build_messages(["A", "B"], fewshot=True, max_examples=4)
+    assert msgs[-1]["content"] == 'I interacted with items with titles: "A"; "B". So, I may be interested in:'
+    assert [m["role"] for m in msgs] == ["system"] + ["user", "assistant"] * 4 + ["user"]
+    assert len(build_messages(["A"], fewshot=False)) == 2
+    assert user_prompt(["x"]).endswith("So, I may be interested in:")
+
+
+def test_fewshot_examples_come_from_the_training_split():
+    from journeys.name.fewshot import is_fewshot_key, load_fewshot
+
+    data = load_fewshot()
+    blends = [e for e in data["examples"] if e["source"] == "debian-blends"]
+    assert blends and all(is_fewshot_key(e["key"]) for e in blends)
+    assert any(e["source"] == "everyday" for e in data["examples"])
+
+
+def test_clean_name():
+    assert clean_name(' "Stargazing software."\nmore') == "Stargazing software"
+    assert clean_name("So, I may be interested in: astronomy apps") == "Astronomy apps"
+
+
+def test_valid_names_are_used():
+    nm, _ = namer(["Stargazing software", "Sourdough baking"])
+    out = nm.name_user(NamingContext("u", (ASTRO, BREAD)))
+    assert [(n.name, n.source) for n in out] == [("Stargazing software", "llm"), ("Sourdough baking", "llm")]
+
+
+@pytest.mark.parametrize("bad", ["Movies", "Stuff I like", "Astronomy", "Stellarium planetarium",
+                                 "A very long name that goes on and on", ""])
+def test_invalid_name_is_retried_once_with_the_reason(bad):
+    nm, llm = namer([bad, "Desktop astronomy apps"])
+    out = nm.name_user(NamingContext("u", (ASTRO,)))
+    assert (out[0].name, out[0].source) == ("Desktop astronomy apps", "llm-retry")
+    assert llm.requests[1][-1]["content"].startswith("Not valid:")
+
+
+def test_second_failure_falls_back_to_keywords():
+    nm, _ = namer(["Movies", "Movies"])
+    out = nm.name_user(NamingContext("u", (ASTRO,)))
+    assert (out[0].name, out[0].source) == ("Planetarium", "keywords-fallback")
+
+
+def test_names_are_unique_within_the_user():
+    nm, _ = namer(["Space apps", "Space apps", "Baking bread"])
+    out = nm.name_user(NamingContext("u", (ASTRO, BREAD)))
+    assert [n.name for n in out] == ["Space apps", "Baking bread"]
+    assert out[1].source == "llm-retry"
+
+
+def test_unsafe_name_falls_back_to_keywords():
+    nm, _ = namer(["Free porn sites"])
+    out = nm.name_user(NamingContext("u", (ASTRO,)))
+    assert (out[0].name, out[0].source) == ("Planetarium", "keywords-unsafe")
+
+
+def test_cache_makes_a_rerun_free(tmp_path):
+    cache = ResponseCache(tmp_path / "names.sqlite")
+    llm = ScriptedLLM(["Stargazing software", "Sourdough baking"])
+    nm = NAMERS.create("llm", llm=llm, response_cache=cache)
+    first = nm.name_user(NamingContext("u", (ASTRO, BREAD)))
+    again = NAMERS.create("llm", llm=ScriptedLLM([]), response_cache=ResponseCache(tmp_path / "names.sqlite"))
+    assert again.name_user(NamingContext("u", (ASTRO, BREAD))) == first
+    assert again.calls == 0
+    # another prompt version (zero-shot) is another cache entry
+    other = NAMERS.create("llm", llm=ScriptedLLM(["Space software", "Bread baking"]), response_cache=cache, fewshot=False)
+    other.name_user(NamingContext("u", (ASTRO, BREAD)))
+    assert other.calls >= 2
+
+
+def test_representative_titles_are_capped():
+    d = JourneyDraft("u", tuple("abcdefghij"), tuple(f"title {k}" for k in range(10)), ("kw",),
+                     tuple(f"rep {k}" for k in range(10)))
+    nm, llm = namer(["Numbered things list"])
+    nm.max_titles = 3
+    nm.name_user(NamingContext("u", (d,)))
+    assert llm.requests[0][-1]["content"].count('"') == 6 and "rep 0" in llm.requests[0][-1]["content"]
+
+
+@pytest.mark.slow
+def test_real_model_names_are_valid_and_deterministic(tmp_path):
+    ctx = NamingContext("u", (ASTRO, BREAD))
+    a = NAMERS.create("llm", llm=local_llm(), response_cache=MemoryCache()).name_user(ctx)
+    b = NAMERS.create("llm", llm=local_llm(), response_cache=MemoryCache()).name_user(ctx)
+    assert a == b
+    assert len({n.name.lower() for n in a}) == 2
+    for n in a:
+        assert 1 <= len(n.name.split()) <= 6
+        assert n.source in {"llm", "llm-retry", "keywords-fallback"}
