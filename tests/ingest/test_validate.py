@@ -108,3 +108,8 @@ def test_every_row_is_an_event_a_duplicate_or_quarantined(rows, tmp_path_factory
     assert res.stats.events + res.stats.duplicates + len(res.quarantine) == len(rows)
     assert len({(e.user_id, e.item_id, e.timestamp, e.kind, e.weight) for e in res.events}) == len(res.events)
     assert all(e.timestamp.tzinfo is not None for e in res.events)
+
+
+def test_timestamps_out_of_range_are_unparseable_not_a_crash():
+    got = parse_timestamps(pd.Series(["9223372037", "-9223372037", "1e30"]))
+    assert got.isna().all()

@@ -71,7 +71,7 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
         n = num[is_num].astype("float64")
         ms = n.abs() >= 1e11  # 1e11 s is the year 5138; as ms it is 1973
         secs = n.where(~ms, n / 1000.0)
-        ok = secs.abs() < 4e10
+        ok = secs.abs() < 9.2e9  # inside the range of nanosecond timestamps (years 1678-2261)
         out.loc[secs[ok].index] = pd.to_datetime(secs[ok], unit="s", utc=True)
     rest = ~is_num & s.notna() & (s != "")
     if rest.any():
