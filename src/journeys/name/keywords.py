@@ -10,19 +10,14 @@ def _pretty(phrase: str) -> str:
 
 
 def keyword_names(context: NamingContext, fallback: str = "Journey") -> list[str]:
-    """One name per draft from its keywords, unique within the user (case-insensitively).
-
-    Prefers a two-word phrase (more specific than a single word); a collision takes the next
-    keyword, then a pair of keywords, then a numbered fallback."""
+    """One name per draft from its keywords, unique within the user (case-insensitively): the best
+    keyword phrase; on a collision the next keyword, then a pair of keywords, then the first title,
+    then a numbered fallback."""
     used: set[str] = set()
     names: list[str] = []
     for draft in context.drafts:
         kws = list(draft.keywords)
-        phrases = [k for k in kws if " " in k] + [k for k in kws if " " not in k]
-        if kws and " " not in kws[0]:
-            # a clear single-word winner beats a weaker phrase
-            phrases = kws
-        candidates = [_pretty(p) for p in phrases]
+        candidates = [_pretty(k) for k in kws]
         candidates += [_pretty(f"{a} {b}") for a, b in zip(kws, kws[1:]) if a not in b and b not in a]
         if draft.titles:
             candidates.append(draft.titles[0])
