@@ -5,7 +5,7 @@ import pytest
 from journeys import safety
 from journeys.llm.cache import MemoryCache
 from journeys.name import NAMERS, JourneyDraft, NamingContext
-from llm_shared import local_llm
+from tests.llm_shared import local_llm
 
 
 @pytest.mark.parametrize("name,category", [

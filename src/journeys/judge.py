@@ -83,7 +83,8 @@ class Judge:
                 {"role": "user", "content": "Why? Answer in one short sentence."},
             ]
             text = self.llm.chat(follow, max_tokens=40, stop=["\n"])
-            reason = " ".join(text.split())[:200]
+            line = next((ln for ln in text.splitlines() if ln.strip()), "")
+            reason = " ".join(line.split())[:200]
         return Judgement(level(p), round(p, 4), reason)
 
 

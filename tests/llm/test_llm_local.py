@@ -1,6 +1,6 @@
 import pytest
 
-from llm_shared import local_llm
+from tests.llm_shared import local_llm
 
 pytestmark = pytest.mark.slow
 

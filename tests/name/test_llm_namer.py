@@ -5,7 +5,7 @@ import pytest
 from journeys.llm.cache import MemoryCache, ResponseCache
 from journeys.name import NAMERS, JourneyDraft, NamingContext
 from journeys.name.llm import build_messages, clean_name, user_prompt
-from llm_shared import local_llm
+from tests.llm_shared import local_llm
 
 
 class ScriptedLLM:

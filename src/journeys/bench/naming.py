@@ -5,7 +5,7 @@ excluded first, and counted), their journeys are extracted by the default pipeli
 predicted journey is matched to its majority collection. Every namer under test names the same
 journeys; its names are scored against the collection names:
 
-- bleu: corpus SacreBLEU; rouge_l: mean ROUGE-L F1 (rouge-score, stemmed);
+- bleu: mean sentence SacreBLEU (effective order, smoothed: names are short); rouge_l: mean ROUGE-L F1 (rouge-score, stemmed);
 - embed_sim: mean cosine of name and reference name under the default embedder;
 - retrieval_at_1: share of journeys whose reference name is, among the user's true collection
   names, the nearest to the generated name;
@@ -87,7 +87,9 @@ def score_names(
     rouge_scorer = require("rouge_score.rouge_scorer", "bench")
     if not names:
         return {"bleu": 0.0, "rouge_l": 0.0, "embed_sim": 0.0, "retrieval_at_1": 0.0}
-    bleu = sacrebleu.corpus_bleu(list(names), [list(refs)]).score
+    # names are 2-6 words: corpus BLEU-4 is almost always 0, so mean sentence BLEU with
+    # effective n-gram order and exponential smoothing (sacrebleu's sentence_bleu defaults)
+    bleu = float(np.mean([sacrebleu.sentence_bleu(n, [r]).score for n, r in zip(names, refs)]))
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
     rouge = float(np.mean([scorer.score(r, n)["rougeL"].fmeasure for n, r in zip(names, refs)]))
     vocab = sorted(set(names) | set(refs) | {c for cs in candidates for c in cs})

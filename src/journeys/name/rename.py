@@ -19,6 +19,10 @@ def representative(journey, items: dict, store=None, embedder_name: str | None =
     """Titles nearest the journey centroid first (time order when vectors are unavailable)."""
     ids = [i for i in journey.item_ids if i in items]
     titles = tuple(items[i].title for i in ids)
+    evidence = [i for i in getattr(journey, "evidence", ()) if i in items]
+    if evidence:  # the pipeline stored the items nearest the centroid
+        rest = [i for i in ids if i not in set(evidence)]
+        return tuple(items[i].title for i in evidence + rest)
     if store is None or not embedder_name or not journey.centroid:
         return titles
     from journeys.embed.text import DEFAULT_TEMPLATE, content_hash, item_text
