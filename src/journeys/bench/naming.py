@@ -173,3 +173,45 @@ def table(result: dict) -> str:
         lines.append(f"{variant:<14}" + "".join(f"{m[c]!s:>15}" for c in cols))
     lines.append(f"n_excluded_fewshot: {result['config']['n_excluded_fewshot']}")
     return "\n".join(lines)
+
+
+def throughput(
+    collections: str | Path,
+    n: int = 20,
+    seed: int = 0,
+    threads: Sequence[int] = (1, 2),
+    titles: int = 8,
+    fewshot: bool = True,
+) -> dict:
+    """Local-model naming speed per thread count on `n` one-journey users drawn from the
+    collections: cold (model load + few-shot prefix) and warm (prefix cached) names/s."""
+    from journeys.bench.synth import load_collections
+    from journeys.llm.cache import MemoryCache
+    from journeys.llm.local import LocalLLM
+    from journeys.name import JourneyDraft
+
+    cols = load_collections(collections)
+    rng = np.random.default_rng(seed)
+    contexts = []
+    for u in range(n):
+        c = cols[int(rng.integers(len(cols)))]
+        picks = rng.choice(len(c.items), size=min(titles, len(c.items)), replace=False)
+        items = [c.items[i] for i in sorted(picks)]
+        d = JourneyDraft(f"s{u}", tuple(i.item_id for i in items), tuple(i.title for i in items), ())
+        contexts.append(NamingContext(f"s{u}", (d,)))
+    out = {}
+    for t in threads:
+        llm = LocalLLM(threads=t)
+        nm = NAMERS.create("llm", llm=llm, fewshot=fewshot, response_cache=MemoryCache())
+        start = time.perf_counter()
+        nm.name_user(contexts[0])
+        cold = time.perf_counter() - start
+        start = time.perf_counter()
+        for ctx in contexts[1:]:
+            nm.name_user(ctx)
+        warm = time.perf_counter() - start
+        out[str(t)] = {"cold_first_name_s": round(cold, 2),
+                       "warm_names_per_s": round((len(contexts) - 1) / warm, 3) if warm else None,
+                       "llm_calls": nm.calls}
+        llm.close()
+    return {"n": n, "fewshot": fewshot, "threads": out}
