@@ -130,3 +130,12 @@ def test_real_model_names_are_valid_and_deterministic(tmp_path):
     for n in a:
         assert 1 <= len(n.name.split()) <= 6
         assert n.source in {"llm", "llm-retry", "keywords-fallback"}
+
+
+def test_copy_of_one_title_is_detected():
+    from journeys.name.llm import is_copy
+
+    assert is_copy("Toy Story", "Toy Story (1995)")
+    assert is_copy("stellarium  planetarium!", "Stellarium planetarium")
+    assert not is_copy("Sourdough bread", "Sourdough bread baking for beginners, a guide")
+    assert not is_copy("Pixar animated films", "Toy Story (1995)")

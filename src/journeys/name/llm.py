@@ -74,6 +74,22 @@ def clean_name(raw: str) -> str:
     return line[:1].upper() + line[1:] if line else line
 
 
+def _content(text: str) -> list[str]:
+    return [w for w in " ".join(safety.words(text)).split() if not w.isdigit()] if text else []
+
+
+def is_copy(name: str, title: str) -> bool:
+    """The name repeats one title: the same words (years aside), or a run of the title's words
+    that covers most of it ("Toy Story" for "Toy Story (1995)")."""
+    n, t = _content(name.lower()), _content(title.lower())
+    if not n or not t:
+        return False
+    if n == t:
+        return True
+    joined, whole = " " + " ".join(n) + " ", " " + " ".join(t) + " "
+    return joined in whole and len(n) >= 0.6 * len(t)
+
+
 @dataclass(frozen=True)
 class DraftPrompt:
     titles: tuple[str, ...]  # sanitised titles shown to the model
@@ -103,7 +119,7 @@ def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]
     if not MIN_WORDS <= n_words <= MAX_WORDS:
         return f"use {MIN_WORDS} to {MAX_WORDS} words"
     key = " ".join(safety.words(name))
-    if any(key == " ".join(safety.words(t)) for t in draft.titles):
+    if any(is_copy(name, t) for t in draft.titles):
         return "do not copy one title; describe the interest"
     if not (safety.words(name) - GENERIC_WORDS):
         return "too generic; be specific"
