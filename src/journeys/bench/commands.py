@@ -140,3 +140,26 @@ def speed_cmd(
     from journeys.bench.speed import print_report, run
 
     print_report(run(dataset=dataset, workdir=str(workdir) if workdir else None), json_out=json_out)
+
+
+@bench_app.command("movielens")
+def movielens_cmd(
+    method: str = typer.Option(_ALL, "--method", help="clusterers to run (comma list) or all"),
+    max_users: int = typer.Option(None, "--max-users", help="only the first N users"),
+    embedder: str = typer.Option(None, "--embedder"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Granularity of each method on MovieLens latest-small (needs the `data` extra)."""
+    from rich.console import Console
+
+    from journeys.bench import movielens, report
+
+    try:
+        out = movielens.run(parse_methods(method), max_users, embedder)
+    except JourneysError as exc:
+        _fail(exc)
+    s = out["setup"]
+    title = f"MovieLens latest-small: {s['users']} users, ratings >= {s['min_rating']}, {s['embedder']}"
+    Console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
+    if as_json:
+        typer.echo(report.json_line(out))
