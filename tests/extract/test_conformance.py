@@ -18,7 +18,6 @@ from journeys.extract import CLUSTERERS, NOISE, Corpus, UserHistory
 OPTIONS = {
     "cooccurrence": {"n_clusters": 2},
     "global-semantic": {"n_clusters": 2},
-    "icpc": {"collaborative": 0.5},
 }
 SLOW = {"bertopic"}
 DIM = 16
