@@ -29,10 +29,14 @@ class EmbedSettings(BaseModel):
 
 
 class ICPCSettings(BaseModel):
-    threshold: float = 0.35
+    """Mirrors the ICPC plug-in's defaults (chosen by `journeys bench sweep`; a test keeps them equal)."""
+
+    threshold: float = 0.5
     min_size: int = 3
-    merge_threshold: float | None = None
-    refine: bool = False
+    merge_threshold: float | None = 0.7
+    refine: bool = True
+    collaborative: float = 0.7
+    collaborative_dims: int = 64
 
 
 class HierarchicalSettings(BaseModel):
