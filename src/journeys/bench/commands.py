@@ -63,8 +63,6 @@ def extraction_cmd(
     plot: Path = typer.Option(None, "--plot", help="write a PNG comparing the methods"),
 ) -> None:
     """Mixed-collections extraction benchmark (BENCHMARKS.md section 1)."""
-    from rich.console import Console
-
     from journeys.bench import extraction, report
 
     methods = parse_methods(method)
@@ -76,7 +74,7 @@ def extraction_cmd(
     s = out["setup"]
     title = (f"{Path(s['collections']).name}: {s['users']} users, seed {s['seed']}, k {k}, "
              f"items {items}, noise {noise}, {s['embedder']}")
-    Console().print(report.table(out["results"], title))
+    report.console().print(report.table(out["results"], title))
     if plot:
         try:
             report.plot_methods(out["results"], plot, title)
@@ -102,8 +100,6 @@ def sweep_cmd(
     plot: Path = typer.Option(None, "--plot", help="PNG of recall and purity against threshold"),
 ) -> None:
     """Sweep ICPC's threshold, min_size, merge, refine and collaborative settings; report the best."""
-    from rich.console import Console
-
     from journeys.bench import report, sweep
 
     def floats(text):
@@ -120,7 +116,7 @@ def sweep_cmd(
         out = sweep.run(collections, grid, users=users, seed=seed, embedder=embedder)
     except JourneysError as exc:
         _fail(exc)
-    Console().print(report.table(sweep.top(out["results"], 15), "ICPC sweep (best first)",
+    report.console().print(report.table(sweep.top(out["results"], 15), "ICPC sweep (best first)",
                                  columns=sweep.COLUMNS, first="setting"))
     typer.echo(f"best: {out['best']['params']}")
     if plot:
@@ -150,8 +146,6 @@ def movielens_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Granularity of each method on MovieLens latest-small (needs the `data` extra)."""
-    from rich.console import Console
-
     from journeys.bench import movielens, report
 
     try:
@@ -160,6 +154,6 @@ def movielens_cmd(
         _fail(exc)
     s = out["setup"]
     title = f"MovieLens latest-small: {s['users']} users, ratings >= {s['min_rating']}, {s['embedder']}"
-    Console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
+    report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
     if as_json:
         typer.echo(report.json_line(out))

@@ -24,6 +24,16 @@ EXTRACTION_COLUMNS = (
 )
 
 
+def console():
+    """A rich console; when output is not a terminal (a pipe, a file, CI) it is 160 wide so the
+    table is not squeezed into 80 columns."""
+    import sys
+
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
 def _fmt(value: Any, fmt: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -84,10 +94,10 @@ def plot_methods(rows: Sequence[dict], path: str | Path, title: str = "") -> Pat
         xs = [i + (n - (len(keys) - 1) / 2) * width for i in range(len(rows))]
         ax.bar(xs, vals, width, label=key)
     ax.set_xticks(range(len(rows)), [r["method"] for r in rows])
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.18)
     ax.axhline(0.85, color="grey", lw=0.8, ls="--")
-    ax.legend(ncol=4, fontsize=8, loc="lower right")
-    ax.set_title(title or "journey extraction")
+    ax.legend(ncol=4, fontsize=8, loc="upper center")
+    ax.set_title(title or "journey extraction", fontsize=9)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
