@@ -7,7 +7,7 @@ from tests.llm_shared import local_llm
 
 
 def test_levels_and_probability():
-    assert [level(p) for p in (0.1, 0.45, 0.5, 0.58, 0.9)] == [1, 2, 3, 4, 5]
+    assert [level(p) for p in (0.1, 0.5, 0.6, 0.7, 0.9)] == [1, 2, 3, 4, 5]
     assert p_yes({"Yes": math.log(0.6), "No": math.log(0.2), "Maybe": -1.0}) == pytest.approx(0.75)
     assert p_yes({}) == 0.5
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from journeys.safety import sanitize_title
 
 JUDGE_VERSION = "yesno-v1"
-LEVELS = (0.40, 0.47, 0.53, 0.60)  # P(yes) cut points between levels 1|2|3|4|5
+LEVELS = (0.45, 0.55, 0.65, 0.75)  # P(yes) cut points between levels 1|2|3|4|5 (see bench judge)
 SYSTEM = "You check whether a name matches the topic of a list of items. Answer Yes or No."
 SHOTS = (
     (("Feeding a sourdough starter", "Overnight country loaf recipe", "Scoring patterns for bread"),
