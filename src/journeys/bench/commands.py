@@ -30,6 +30,11 @@ def parse_methods(text: str) -> list[str]:
     from journeys.extract import CLUSTERERS
 
     if text == _ALL:
+        import importlib.util
+
+        if importlib.util.find_spec("bertopic") is None:
+            typer.echo("note: bertopic skipped (pip install 'journeys[bench]')", err=True)
+            return [m for m in METHODS if m != "bertopic"]
         return list(METHODS)
     names = [m.strip() for m in text.split(",") if m.strip()]
     for m in names:
