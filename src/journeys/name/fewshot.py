@@ -2,7 +2,10 @@
 
 The file (`prompts/fewshot_v1.json`) holds a training split of a curated-collections file (the
 Debian Pure Blends task lists: a collection is in the split when a stable hash of its key falls
-in the first fifth) plus everyday-interest examples written by hand. Benchmarks exclude every
+in the first fifth) plus everyday-interest examples written by hand. Each example keeps the
+curated `name` and a `prompt_name`, the same interest in a user's words ("Chess and shogi
+games", not "Debian's chess games"): the prompt shows the latter, because a small model copies
+the boilerplate of curated names ("Debian's ...") into unrelated domains. Benchmarks exclude every
 collection whose key or name appears here and say how many.
 
 Rebuild with: python -m journeys.name.fewshot ../shared/data/debian_blends_collections.json.gz
@@ -79,6 +82,9 @@ def main(argv: list[str]) -> int:  # pragma: no cover - maintenance tool
     data = json.loads(target.read_text("utf-8"))
     everyday = [e for e in data["examples"] if e["source"] == "everyday"]
     blends = build_examples(load_collections(path), "debian-blends")
+    kept = {e["key"]: e.get("prompt_name") for e in data["examples"]}
+    for e in blends:  # hand-written prompt names (the interest in a user's words) survive a rebuild
+        e["prompt_name"] = kept.get(e["key"]) or e["name"]
     data["examples"] = blends + everyday
     target.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", "utf-8")
     print(f"{len(blends)} collection examples + {len(everyday)} everyday examples -> {target}")

@@ -21,7 +21,7 @@ from journeys.name import NAMERS, JourneyDraft, NamedJourney, NamingContext
 from journeys.name.fewshot import FEWSHOT_FILE, load_fewshot
 from journeys.name.keywords import keyword_names
 
-PROMPT_VERSION = "ally-v1"
+PROMPT_VERSION = "ally-v2"
 MIN_WORDS, MAX_WORDS = 2, 6
 GENERIC_WORDS = {
     "stuff", "things", "thing", "i", "like", "likes", "my", "me", "various", "misc", "miscellaneous",
@@ -59,7 +59,7 @@ def build_messages(titles: Sequence[str], fewshot: bool = True, max_examples: in
                 mixed.append(chosen_every[k])
         for ex in mixed:
             messages.append({"role": "user", "content": user_prompt(ex["titles"])})
-            messages.append({"role": "assistant", "content": ex["name"]})
+            messages.append({"role": "assistant", "content": ex.get("prompt_name") or ex["name"]})
     messages.append({"role": "user", "content": user_prompt(titles)})
     return messages
 
