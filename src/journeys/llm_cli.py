@@ -108,6 +108,8 @@ def bench_naming_cmd(
     threads: int = THREADS,
     base_url: Optional[str] = BASE_URL,
     model: Optional[str] = MODEL,
+    speed_threads: Optional[str] = typer.Option(
+        None, "--speed-threads", help="also measure local-model names/s at these thread counts, e.g. 1,2"),
     as_json: bool = typer.Option(False, "--json", help="last line: one JSON object"),
 ) -> None:
     """Naming benchmark (BENCHMARKS.md section 2)."""
@@ -117,6 +119,12 @@ def bench_naming_cmd(
                         llm_options=_llm_options(backend, threads, base_url, model),
                         log=lambda m: typer.echo(m, err=True))
     typer.echo(naming.table(result))
+    if speed_threads:
+        counts = [int(t) for t in speed_threads.split(",") if t.strip()]
+        result["throughput"] = naming.throughput(collections, n=16, seed=seed, threads=counts)
+        for t, m in result["throughput"]["threads"].items():
+            typer.echo(f"local model, {t} thread(s): {m['warm_names_per_s']} names/s warm, "
+                       f"first name {m['cold_first_name_s']}s cold")
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
 
