@@ -11,6 +11,7 @@ once with the reason; a second failure, or an unsafe name, falls back to the key
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,7 +110,9 @@ def prepare(draft: JourneyDraft, max_titles: int) -> DraftPrompt:
             shown.append(s)
         if len(shown) == max_titles:
             break
-    trusted = tuple(clean) + tuple(t for t in draft.titles if not safety.is_injection(t)) + tuple(draft.keywords)
+    clean_titles = tuple(clean) + tuple(t for t in draft.titles if not safety.is_injection(t))
+    kws = tuple(k for k in draft.keywords if not safety.unsupported_words(k, clean_titles, injected))
+    trusted = clean_titles + kws
     return DraftPrompt(tuple(shown), tuple(injected), trusted)
 
 
@@ -130,6 +133,22 @@ def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]
     if prompt.injected and safety.unsupported_words(name, prompt.trusted, prompt.injected):
         return "describe the items only"
     return None
+
+
+def _without_injections(context: NamingContext, prompts: Sequence[DraftPrompt]) -> NamingContext:
+    """The context for the keyword fallback, minus titles that tried to instruct the model and
+    keywords that only such titles supplied (an injection must not win through the fallback)."""
+    drafts = []
+    for d, p in zip(context.drafts, prompts):
+        if not p.injected:
+            drafts.append(d)
+            continue
+        clean = tuple(t for t in d.titles if t not in p.injected)
+        kws = tuple(k for k in d.keywords if not safety.unsupported_words(k, clean, p.injected))
+        drafts.append(dataclasses.replace(d, titles=clean, keywords=kws,
+                                          representative_titles=tuple(t for t in d.representative_titles
+                                                                      if t not in p.injected)))
+    return NamingContext(context.user_id, tuple(drafts))
 
 
 @NAMERS.register("llm")
@@ -196,8 +215,8 @@ class LLMNamer:
         drafts = list(context.drafts)
         if not drafts:
             return []
-        fallback = keyword_names(context)
         prompts = [prepare(d, self.max_titles) for d in drafts]
+        fallback = keyword_names(_without_injections(context, prompts))
         messages = [build_messages(p.titles, self.fewshot, self.max_examples) for p in prompts]
         first = self._ask([m for m, p in zip(messages, prompts) if p.titles])
         answers = iter(first)
