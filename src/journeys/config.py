@@ -35,7 +35,8 @@ class ICPCSettings(BaseModel):
     min_size: int = 3
     merge_threshold: float | None = 0.7
     refine: bool = True
-    collaborative: float = 0.7
+    collaborative: float = 0.5
+    text_threshold: float | None = 0.3
     collaborative_dims: int = 64
 
 

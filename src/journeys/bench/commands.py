@@ -100,6 +100,7 @@ def sweep_cmd(
     merges: str = typer.Option("none,0.7,0.8", "--merges", help="merge thresholds; none = no merge"),
     refine: str = typer.Option("false,true", "--refine"),
     collaborative: str = typer.Option("0,0.3,0.5,0.7", "--collaborative", help="co-occurrence weights"),
+    text_thresholds: str = typer.Option("none", "--text-thresholds", help="thresholds for text-only items; none = threshold"),
     embedder: str = typer.Option(None, "--embedder"),
     as_json: bool = typer.Option(False, "--json"),
     plot: Path = typer.Option(None, "--plot", help="PNG of recall and purity against threshold"),
@@ -116,6 +117,7 @@ def sweep_cmd(
         merges=floats(merges),
         refines=[t.strip().lower() in ("1", "true", "yes") for t in refine.split(",") if t.strip()],
         collaboratives=[float(t) for t in floats(collaborative)],
+        text_thresholds=floats(text_thresholds),
     )
     try:
         out = sweep.run(collections, grid, users=users, seed=seed, embedder=embedder)

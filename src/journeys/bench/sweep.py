@@ -33,14 +33,16 @@ class Grid:
     merges: Sequence[float | None] = (None, 0.7, 0.8)
     refines: Sequence[bool] = (False, True)
     collaboratives: Sequence[float] = (0.0, 0.3, 0.5, 0.7)
+    text_thresholds: Sequence[float | None] = (None,)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def points(self) -> list[dict[str, Any]]:
         return [
             {"threshold": t, "min_size": m, "merge_threshold": g, "refine": r, "collaborative": c,
-             **self.extra}
-            for c, t, m, g, r in itertools.product(
-                self.collaboratives, self.thresholds, self.min_sizes, self.merges, self.refines
+             "text_threshold": tt, **self.extra}
+            for c, tt, t, m, g, r in itertools.product(
+                self.collaboratives, self.text_thresholds, self.thresholds, self.min_sizes,
+                self.merges, self.refines,
             )
         ]
 
@@ -51,8 +53,8 @@ def f_score(row: dict) -> float:
 
 
 def _simplicity(p: dict) -> tuple:
-    return (p.get("collaborative", 0) > 0, p["merge_threshold"] is not None, bool(p["refine"]),
-            -p["min_size"])
+    return (p.get("collaborative", 0) > 0, p.get("text_threshold") is not None,
+            p["merge_threshold"] is not None, bool(p["refine"]), -p["min_size"])
 
 
 def top(rows: Sequence[dict], n: int | None = None) -> list[dict]:
@@ -90,8 +92,10 @@ def evaluate_points(bench: extraction.Bench, points: Sequence[dict]) -> list[dic
 
 def _label(p: dict) -> str:
     merge = "-" if p["merge_threshold"] is None else f"{p['merge_threshold']:.2f}"
+    tt = p.get("text_threshold")
     return (f"t={p['threshold']:.2f} min={p['min_size']} merge={merge} "
-            f"refine={'y' if p['refine'] else 'n'} collab={p.get('collaborative', 0):.1f}")
+            f"refine={'y' if p['refine'] else 'n'} collab={p.get('collaborative', 0):.1f} "
+            f"text_t={'-' if tt is None else f'{tt:.2f}'}")
 
 
 def run(collections: str | Path, grid: Grid | None = None, users: int = 200, seed: int = 0,

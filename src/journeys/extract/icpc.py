@@ -30,10 +30,13 @@ class ICPC:
     is walked as [sqrt(1-w) text, sqrt(w) co-occurrence] (unit), so cosines are the w-weighted
     mix of text and co-occurrence cosines. The weight of an item is `collaborative * (1 - 1/n)`
     with n the number of users who have it: an item only this user has tells nothing beyond
-    the user's own history, and unseen items are walked on their text alone.
+    the user's own history, and unseen items are walked on their text alone. Mixed vectors have
+    higher cosines than text alone, so an item's threshold slides from `text_threshold` (no
+    co-occurrence evidence) to `threshold` (full weight); `text_threshold=None` uses `threshold`.
 
     Defaults come from `journeys bench sweep` on the Debian blends collections (best harmonic
-    mean of recall and purity over 432 settings), checked on WordNet topic domains; see
+    mean of recall and purity over 432 settings, then text_threshold over 24), checked on WordNet
+    topic domains and on fewer users; see
     docs/extraction-benchmark.md.
     """
 
@@ -45,7 +48,8 @@ class ICPC:
         min_size: int = 3,
         merge_threshold: float | None = 0.7,
         refine: bool = True,
-        collaborative: float = 0.7,
+        collaborative: float = 0.5,
+        text_threshold: float | None = 0.3,
         collaborative_dims: int = 64,
         seed: int = 0,
         **_: object,
@@ -55,6 +59,7 @@ class ICPC:
         self.merge_threshold = merge_threshold
         self.refine = refine
         self.collaborative = collaborative
+        self.text_threshold = text_threshold
         self.collaborative_dims = collaborative_dims
         self.seed = seed
 
@@ -67,22 +72,32 @@ class ICPC:
             self.cooc_index_ = self.cooc_.index()
         return self
 
-    def _vectors(self, history: UserHistory) -> np.ndarray:
+    def _thresholds(self, w: np.ndarray) -> np.ndarray:
+        """Per item: `threshold` for an item with full collaborative weight, `text_threshold` for
+        one walked on text alone, linear in between (mixed vectors have higher cosines)."""
+        if self.collaborative <= 0 or self.text_threshold is None:
+            return np.full(len(w), self.threshold)
+        share = np.clip(w / self.collaborative, 0.0, 1.0)
+        return self.text_threshold + (self.threshold - self.text_threshold) * share
+
+    def _vectors(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
+        """Walk vectors and per-item thresholds."""
         x = np.asarray(history.vectors, dtype=np.float32)
         cooc = getattr(self, "cooc_", None)
         if cooc is None or not len(x) or not cooc.item_ids:
-            return x
+            return x, self._thresholds(np.zeros(len(x)))
         rows = [self.cooc_index_.get(i, -1) for i in history.item_ids]
         c = np.zeros((len(x), cooc.vectors.shape[1]), dtype=np.float32)
         users = np.ones(len(x))
         for n, r in enumerate(rows):
             if r >= 0:
                 c[n], users[n] = cooc.vectors[r], cooc.users[r]
-        w = (self.collaborative * (1.0 - 1.0 / np.maximum(users, 1.0))).astype(np.float32)[:, None]
-        return _unit(np.hstack([np.sqrt(1.0 - w) * x, np.sqrt(w) * c]))
+        w = (self.collaborative * (1.0 - 1.0 / np.maximum(users, 1.0))).astype(np.float32)
+        mixed = _unit(np.hstack([np.sqrt(1.0 - w)[:, None] * x, np.sqrt(w)[:, None] * c]))
+        return mixed, self._thresholds(w)
 
     def assign(self, history: UserHistory) -> np.ndarray:
-        x = self._vectors(history)
+        x, th = self._vectors(history)
         n = len(x)
         labels = np.empty(n, dtype=np.int64)
         sums = np.zeros((0, x.shape[1] if n else 0), dtype=np.float64)
@@ -91,7 +106,7 @@ class ICPC:
             if counts:
                 sims = _unit(sums) @ x[i]
                 best = int(np.argmax(sims))
-                if sims[best] >= self.threshold:
+                if sims[best] >= th[i]:
                     sums[best] += x[i]
                     counts[best] += 1
                     labels[i] = best
@@ -102,7 +117,7 @@ class ICPC:
         if self.merge_threshold is not None and len(counts) > 1:
             labels = self._merge(x, labels)
         if self.refine and n:
-            labels = self._refine(x, labels)
+            labels = self._refine(x, labels, th)
         return drop_small(labels, self.min_size)
 
     def _merge(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
@@ -120,7 +135,7 @@ class ICPC:
             keep, gone = sorted((int(ids[a]), int(ids[b])))
             labels[labels == gone] = keep
 
-    def _refine(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    def _refine(self, x: np.ndarray, labels: np.ndarray, th: np.ndarray) -> np.ndarray:
         big = [k for k in np.unique(labels) if (labels == k).sum() >= self.min_size]
         if not big:
             return labels
@@ -128,6 +143,6 @@ class ICPC:
         sims = x @ cents.T
         best = sims.argmax(1)
         out = labels.copy()
-        ok = sims[np.arange(len(x)), best] >= self.threshold
+        ok = sims[np.arange(len(x)), best] >= th
         out[ok] = np.asarray(big)[best[ok]]
         return out
