@@ -51,9 +51,21 @@ def test_cooccurrence_tells_them_apart():
 
 def test_items_only_this_user_has_use_text_alone():
     user, _ = _lookalikes()
-    solo = ICPC(collaborative=0.7).fit(Corpus([user]))
-    plain = ICPC(collaborative=0.0).fit(Corpus([user]))
+    solo = ICPC(collaborative=0.7, threshold=0.9, text_threshold=0.3).fit(Corpus([user]))
+    plain = ICPC(collaborative=0.0, threshold=0.3).fit(Corpus([user]))
     assert np.array_equal(solo.assign(user), plain.assign(user))
+
+
+def test_threshold_slides_with_the_collaborative_weight():
+    c = ICPC(threshold=0.5, text_threshold=0.3, collaborative=0.5)
+    assert np.allclose(c._thresholds(np.array([0.0, 0.25, 0.5])), [0.3, 0.4, 0.5])
+    assert np.allclose(ICPC(threshold=0.5, text_threshold=None)._thresholds(np.zeros(2)), 0.5)
+    assert np.allclose(ICPC(threshold=0.5, collaborative=0.0)._thresholds(np.zeros(2)), 0.5)
+    # two items at cosine 0.4 join one journey under text_threshold 0.3, not under threshold 0.5
+    a = np.array([[1.0, 0.0], [0.4, np.sqrt(1 - 0.16)], [0.4, np.sqrt(1 - 0.16)]], dtype=np.float32)
+    hist = UserHistory("u", ("i0", "i1", "i2"), a)
+    assert ICPC(threshold=0.5, text_threshold=0.3, min_size=1).fit(Corpus([hist])).assign(hist).tolist() == [0, 0, 0]
+    assert ICPC(threshold=0.5, text_threshold=None, min_size=1).fit(Corpus([hist])).assign(hist).tolist() == [0, 1, 1]
 
 
 def test_unfitted_and_unseen_items_fall_back_to_text():
