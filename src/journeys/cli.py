@@ -150,9 +150,12 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
 
 
 def _mount_subcommands() -> None:
+    from journeys import llm_cli
     from journeys.bench.commands import bench_app
 
-    app.add_typer(bench_app, name="bench", help="Benchmarks: extraction, naming, judge, speed.")
+    llm_cli.register(app)  # journeys name, journeys judge
+    llm_cli.register_bench(bench_app)  # journeys bench naming, journeys bench judge
+    app.add_typer(bench_app, name="bench", help="Benchmarks: extraction, sweep, movielens, naming, judge, speed.")
 
 
 _mount_subcommands()
