@@ -76,7 +76,7 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     rest = ~is_num & s.notna() & (s != "")
     if rest.any():
         out.loc[rest] = pd.to_datetime(s[rest], utc=True, errors="coerce", format="ISO8601")
-    return out
+    return out.dt.floor("us")  # Python datetimes hold microseconds
 
 
 def _text(df: pd.DataFrame, col: str) -> pd.Series:
