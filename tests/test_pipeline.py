@@ -57,3 +57,24 @@ def test_discover_is_idempotent_and_incremental(data, tmp_path):
         assert first.items_embedded == 11 and second.items_embedded == 0
         assert first.users_changed == 2 and second.users_changed == 0
         assert len(store.runs()) == 2
+
+
+def test_a_clusterers_global_fit_is_reused_on_the_same_input(data, tmp_path):
+    from journeys.extract import CLUSTERERS
+
+    class Counting(type(CLUSTERERS.create("icpc"))):
+        fits = 0
+
+        def fit(self, corpus):
+            Counting.fits += 1
+            return super().fit(corpus)
+
+    settings = Settings(embed={"model": "hashing"})
+    with SQLiteStore(tmp_path / "j.db") as store:
+        first = Pipeline(settings, store, clusterer=Counting()).prepare(data.items, data.events)
+        second = Pipeline(settings, store, clusterer=Counting()).prepare(data.items, data.events)
+        assert Counting.fits == 1
+        assert second.run_user("alice", data.events) == first.run_user("alice", data.events)
+        fewer = [e for e in data.events if e.item_id != "u5"]  # new input: learnt again
+        Pipeline(settings, store, clusterer=Counting()).prepare(data.items, fewer)
+        assert Counting.fits == 2

@@ -8,6 +8,7 @@ time order -> clusterer -> keywords -> namer -> Journeys (ranked), plus the unas
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -82,8 +83,28 @@ class Pipeline:
         by_user: dict[str, list[Event]] = {}
         for e in events:
             by_user.setdefault(e.user_id, []).append(e)
-        self.clusterer.fit(Corpus([self.history(u, evs) for u, evs in sorted(by_user.items())]))
+        self.fit_clusterer(Corpus([self.history(u, evs) for u, evs in sorted(by_user.items())]))
         return self
+
+    def fit_clusterer(self, corpus: Corpus) -> None:
+        """Fit the clusterer on everybody's histories. Its learned state (attributes ending in
+        `_`) is kept in the store under a digest of its settings and of the corpus, so a warm
+        re-run on the same input does not learn it again."""
+        key = None
+        if self.store is not None:
+            h = hashlib.sha256(repr((self.clusterer.name, self.embedder.name, sorted(
+                (k, repr(v)) for k, v in vars(self.clusterer).items() if not k.endswith("_")))).encode())
+            for hist in corpus.histories:
+                h.update(repr((hist.user_id, hist.item_ids, hist.texts)).encode())
+            key = "fit:" + h.hexdigest()
+            blob = self.store.get_artifact(key)
+            if blob is not None:
+                vars(self.clusterer).update(pickle.loads(blob))
+                return
+        self.clusterer.fit(corpus)
+        if key is not None:
+            learned = {k: v for k, v in vars(self.clusterer).items() if k.endswith("_")}
+            self.store.put_artifact(key, pickle.dumps(learned, protocol=pickle.HIGHEST_PROTOCOL))
 
     def embed_texts(self, texts: Mapping[str, str]) -> dict[str, np.ndarray]:
         """Vectors per key; texts already embedded by this model (in the store) are not redone."""

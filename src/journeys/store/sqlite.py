@@ -51,6 +51,9 @@ MIGRATIONS: list[str] = [
         params TEXT NOT NULL, stats TEXT
     );
     """,
+    """
+    CREATE TABLE artifacts (key TEXT PRIMARY KEY, value BLOB NOT NULL, created TEXT NOT NULL);
+    """,
 ]
 
 
@@ -156,6 +159,16 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?)",
                 ((model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()),
             )
+
+    # -- learned state (e.g. a clusterer's global fit), keyed by a digest of its inputs ------
+    def get_artifact(self, key: str) -> bytes | None:
+        row = self.conn.execute("SELECT value FROM artifacts WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def put_artifact(self, key: str, value: bytes) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO artifacts VALUES (?, ?, ?)",
+                              (key, value, datetime.now(timezone.utc).isoformat()))
 
     # -- journeys -------------------------------------------------------------------------
     @staticmethod
