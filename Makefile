@@ -23,8 +23,8 @@ $(STAMP): pyproject.toml constraints.txt
 run: install
 	$(VENV)/bin/journeys discover --dataset movielens-small
 	$(VENV)/bin/journeys users --limit 5
-	$(VENV)/bin/journeys show 15
-	$(VENV)/bin/journeys show 73
+	$(VENV)/bin/journeys show 147
+	$(VENV)/bin/journeys show 153
 
 test: install
 	$(VENV)/bin/python -m pytest -q
