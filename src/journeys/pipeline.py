@@ -89,9 +89,10 @@ class Pipeline:
     def fit_clusterer(self, corpus: Corpus) -> None:
         """Fit the clusterer on everybody's histories. Its learned state (attributes ending in
         `_`) is kept in the store under a digest of its settings and of the corpus, so a warm
-        re-run on the same input does not learn it again."""
+        re-run on the same input does not learn it again. (An embeddings-only cache, such as the
+        benchmarks' on-disk one, keeps no such state.)"""
         key = None
-        if self.store is not None:
+        if hasattr(self.store, "get_artifact"):
             h = hashlib.sha256(repr((self.clusterer.name, self.embedder.name, sorted(
                 (k, repr(v)) for k, v in vars(self.clusterer).items() if not k.endswith("_")))).encode())
             for hist in corpus.histories:
