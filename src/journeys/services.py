@@ -12,7 +12,7 @@ from journeys.errors import NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
-from journeys.store import Store
+from journeys.store import Store, user_order
 from journeys.types import Journey
 
 
@@ -63,7 +63,7 @@ def discover(
     by_user: dict[str, list] = {}
     for e in data.events:
         by_user.setdefault(e.user_id, []).append(e)
-    wanted = sorted(by_user, key=_user_key) if users is None else [u for u in users if u in by_user]
+    wanted = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     n_j = changed = unassigned = 0
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         for user in wanted:
@@ -88,10 +88,6 @@ def discover(
     )
     store.finish_run(run_id, summary.as_dict())
     return summary
-
-
-def _user_key(u: str):
-    return (0, int(u), "") if u.isdigit() else (1, 0, u)
 
 
 def list_users(store: Store) -> list[dict]:

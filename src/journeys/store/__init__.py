@@ -31,10 +31,15 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
+def user_order(user_id: str) -> tuple:
+    """Numeric ids in numeric order, then the others alphabetically (1, 2, 10, alice)."""
+    return (0, int(user_id), "") if user_id.isdigit() else (1, 0, user_id)
+
+
 def open_store(target: str | Path) -> Store:
     from journeys.store.sqlite import SQLiteStore
 
     return SQLiteStore(Path(target))
 
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "open_store", "user_order"]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from journeys.store import user_order
 from journeys.types import Event, Item, Journey
 
 # Each entry migrates the schema from version i to i+1; never edit one that has shipped.
@@ -242,9 +243,8 @@ class SQLiteStore:
                LEFT JOIN (SELECT user_id, COUNT(*) AS n FROM journeys GROUP BY user_id) j
                ON j.user_id = e.user_id"""
         ).fetchall()
-        def key(r):
-            return (0, int(r[0]), "") if r[0].isdigit() else (1, 0, r[0])
-        return [{"user_id": r[0], "n_events": r[1], "n_journeys": r[2]} for r in sorted(rows, key=key)]
+        return [{"user_id": r[0], "n_events": r[1], "n_journeys": r[2]}
+                for r in sorted(rows, key=lambda r: user_order(r[0]))]
 
     # -- runs -----------------------------------------------------------------------------
     def start_run(self, params: dict) -> int:
