@@ -83,6 +83,15 @@ def _pyplot():
     return require("matplotlib.pyplot", "bench")
 
 
+def _save(plt, fig, path: str | Path) -> Path:
+    """Write the figure as a PNG (making its folder) and release it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def plot_methods(rows: Sequence[dict], path: str | Path, title: str = "") -> Path:
     """Grouped bars: recall, purity, ARI, NMI per method."""
     plt = _pyplot()
@@ -99,11 +108,7 @@ def plot_methods(rows: Sequence[dict], path: str | Path, title: str = "") -> Pat
     ax.legend(ncol=4, fontsize=8, loc="upper center")
     ax.set_title(title or "journey extraction", fontsize=9)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_sweep(rows: Sequence[dict], path: str | Path, title: str = "", chosen: dict | None = None) -> Path:
@@ -142,8 +147,4 @@ def plot_sweep(rows: Sequence[dict], path: str | Path, title: str = "", chosen: 
     axes[0].set_ylim(0.3, 1.02)
     fig.suptitle(title or "ICPC sweep")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
