@@ -60,7 +60,14 @@ class Journey:
     centroid: tuple[float, ...] = field(repr=False, default=())
     evidence: tuple[str, ...] = ()  # the most representative item ids (nearest the centroid)
     score: float = 0.0
-    stage: str = ""
+    stage: str = ""  # one-line summary of the two axes, e.g. "ongoing, evergreen"
+    stage_activity: str = ""  # "ongoing" | "ended" | "" (not staged)
+    stage_kind: str = ""  # "evergreen" | "situational" | ""
+    score_source: str = ""  # what produced `score`: "size", "heuristic", "ranker:v1", ...
+    parent_id: str | None = None  # a sub-journey's broader journey (or a split's origin)
+    hidden: bool = False  # hidden by the user: kept, never shown or recommended for
+    pinned: bool = False  # pinned by the user: ranked first
+    related: tuple[str, ...] = ()  # names of related journeys the user has not started (expansion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +79,4 @@ class Recommendation:
     journey_id: str
     score: float
     reason: str = ""
+    rank: int = 0

@@ -1,6 +1,16 @@
-"""Stores keep items, events, embeddings (by content hash), journeys and runs.
+"""Stores keep items, events, embeddings (by content hash), journeys, learned artifacts and runs.
 
-SQLite (one file) is the default; `open_store` picks the backend from the URL or path."""
+A store is a few narrow protocols, so that a stage asks only for what it uses:
+
+- `EventStore`: events, the source of truth for every journey;
+- `ItemStore`: the catalogue and the embedding cache (vectors by model and content hash);
+- `JourneyStore`: each user's journeys and unassigned items (and, later, overrides and lineage);
+- `ArtifactStore`: versioned learned state (a fitted global model), as bytes;
+- `RunStore`: a record of every run.
+
+`Store` is all of them. `open_store` picks the backend from a URL (`sqlite:///path/to.db`, or a
+plain path; `postgresql://...` where a backend is registered). Every backend passes the same
+conformance suite (tests/store/conformance.py)."""
 
 from __future__ import annotations
 
@@ -10,25 +20,44 @@ from typing import Protocol
 
 import numpy as np
 
+from journeys.errors import ConfigError
 from journeys.types import Event, Item, Journey
 
 
-class Store(Protocol):
-    def upsert_items(self, items: Iterable[Item]) -> int: ...
+class EventStore(Protocol):
     def add_events(self, events: Iterable[Event]) -> int: ...
-    def items(self, item_ids: Sequence[str] | None = None) -> dict[str, Item]: ...
     def events(self, user_id: str | None = None) -> list[Event]: ...
+    def users(self) -> list[dict]: ...
+
+
+class ItemStore(Protocol):
+    def upsert_items(self, items: Iterable[Item]) -> int: ...
+    def items(self, item_ids: Sequence[str] | None = None) -> dict[str, Item]: ...
     def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
     def put_embeddings(self, model: str, vectors: dict[str, np.ndarray]) -> None: ...
-    def get_artifact(self, key: str) -> bytes | None: ...
-    def put_artifact(self, key: str, value: bytes) -> None: ...
+
+
+class JourneyStore(Protocol):
     def replace_journeys(self, user_id: str, journeys: Sequence[Journey], unassigned: Sequence[str]) -> bool: ...
     def journeys(self, user_id: str | None = None) -> list[Journey]: ...
     def unassigned(self, user_id: str) -> list[str]: ...
-    def users(self) -> list[dict]: ...
+
+
+class ArtifactStore(Protocol):
+    def get_artifact(self, key: str) -> bytes | None: ...
+    def put_artifact(self, key: str, value: bytes) -> None: ...
+
+
+class RunStore(Protocol):
     def start_run(self, params: dict) -> int: ...
     def finish_run(self, run_id: int, stats: dict) -> None: ...
+    def runs(self) -> list[dict]: ...
+
+
+class Store(EventStore, ItemStore, JourneyStore, ArtifactStore, RunStore, Protocol):
     def close(self) -> None: ...
+    def __enter__(self) -> "Store": ...
+    def __exit__(self, *exc) -> None: ...
 
 
 def user_order(user_id: str) -> tuple:
@@ -36,10 +65,42 @@ def user_order(user_id: str) -> tuple:
     return (0, int(user_id), "") if user_id.isdigit() else (1, 0, user_id)
 
 
-def open_store(target: str | Path) -> Store:
+def _open_sqlite(target: str) -> Store:
     from journeys.store.sqlite import SQLiteStore
 
     return SQLiteStore(Path(target))
 
 
-__all__ = ["Store", "open_store", "user_order"]
+def _open_postgres(target: str) -> Store:
+    try:
+        from journeys.store.postgres import PostgresStore
+    except ImportError as exc:  # the backend lands with its own issue
+        raise ConfigError(f"no PostgreSQL store in this build: {exc}") from None
+    return PostgresStore(target)
+
+
+BACKENDS = {"sqlite": _open_sqlite, "postgresql": _open_postgres, "postgres": _open_postgres}
+
+
+def parse_url(target: str | Path) -> tuple[str, str]:
+    """('sqlite', path) for `sqlite:///path` or a plain path; (scheme, url) for server databases."""
+    text = str(target)
+    if "://" not in text:
+        return "sqlite", text
+    scheme, rest = text.split("://", 1)
+    scheme = scheme.split("+", 1)[0].lower()
+    if scheme == "sqlite":
+        # sqlite:///relative.db -> relative.db ; sqlite:////abs/path.db -> /abs/path.db
+        return "sqlite", rest[1:] if rest.startswith("/") else rest
+    if scheme not in BACKENDS:
+        raise ConfigError(f"unknown store URL scheme '{scheme}://'; use sqlite:///PATH, a plain path or postgresql://")
+    return scheme, text
+
+
+def open_store(target: str | Path) -> Store:
+    scheme, where = parse_url(target)
+    return BACKENDS[scheme](where)
+
+
+__all__ = ["ArtifactStore", "EventStore", "ItemStore", "JourneyStore", "RunStore", "Store",
+           "open_store", "parse_url", "user_order"]

@@ -55,6 +55,15 @@ MIGRATIONS: list[str] = [
     """
     CREATE TABLE artifacts (key TEXT PRIMARY KEY, value BLOB NOT NULL, created TEXT NOT NULL);
     """,
+    """
+    ALTER TABLE journeys ADD COLUMN stage_activity TEXT NOT NULL DEFAULT '';
+    ALTER TABLE journeys ADD COLUMN stage_kind TEXT NOT NULL DEFAULT '';
+    ALTER TABLE journeys ADD COLUMN score_source TEXT NOT NULL DEFAULT '';
+    ALTER TABLE journeys ADD COLUMN parent_id TEXT;
+    ALTER TABLE journeys ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE journeys ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE journeys ADD COLUMN related TEXT NOT NULL DEFAULT '[]';
+    """,
 ]
 
 
@@ -64,6 +73,25 @@ def _ts(dt: datetime) -> float:
 
 def _dt(x: float) -> datetime:
     return datetime.fromtimestamp(x, tz=timezone.utc)
+
+
+_JOURNEY_COLUMNS = ("journey_id", "user_id", "name", "name_source", "keywords", "n_events", "first_seen",
+                    "last_seen", "centroid", "score", "stage", "rank", "evidence", "stage_activity",
+                    "stage_kind", "score_source", "parent_id", "hidden", "pinned", "related")
+
+
+def _journey_row(j: Journey, rank: int) -> tuple:
+    return (j.journey_id, j.user_id, j.name, j.name_source, json.dumps(list(j.keywords)), j.n_events,
+            _ts(j.first_seen), _ts(j.last_seen), np.asarray(j.centroid, dtype=np.float32).tobytes(),
+            j.score, j.stage, rank, json.dumps(list(j.evidence)), j.stage_activity, j.stage_kind,
+            j.score_source, j.parent_id, int(j.hidden), int(j.pinned), json.dumps(list(j.related)))
+
+
+def _journey_from_row(r: tuple, item_ids: tuple[str, ...]) -> Journey:
+    return Journey(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), item_ids, r[5], _dt(r[6]), _dt(r[7]),
+                   tuple(np.frombuffer(r[8], dtype=np.float32).tolist()), tuple(json.loads(r[12])),
+                   r[9], r[10], stage_activity=r[13], stage_kind=r[14], score_source=r[15],
+                   parent_id=r[16], hidden=bool(r[17]), pinned=bool(r[18]), related=tuple(json.loads(r[19])))
 
 
 class SQLiteStore:
@@ -177,7 +205,9 @@ class SQLiteStore:
         h = hashlib.sha256()
         for j in journeys:
             h.update(repr((j.journey_id, j.name, j.name_source, j.keywords, j.item_ids, j.n_events,
-                           _ts(j.first_seen), _ts(j.last_seen), j.evidence, j.score, j.stage)).encode())
+                           _ts(j.first_seen), _ts(j.last_seen), j.evidence, j.score, j.stage,
+                           j.stage_activity, j.stage_kind, j.score_source, j.parent_id, j.hidden,
+                           j.pinned, j.related)).encode())
             h.update(np.asarray(j.centroid, dtype=np.float32).tobytes())
         h.update(repr(tuple(unassigned)).encode())
         return h.hexdigest()
@@ -194,10 +224,8 @@ class SQLiteStore:
             self.conn.execute("DELETE FROM journeys WHERE user_id = ?", (user_id,))
             self.conn.execute("DELETE FROM unassigned WHERE user_id = ?", (user_id,))
             self.conn.executemany(
-                "INSERT INTO journeys VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                ((j.journey_id, j.user_id, j.name, j.name_source, json.dumps(list(j.keywords)), j.n_events,
-                  _ts(j.first_seen), _ts(j.last_seen), np.asarray(j.centroid, dtype=np.float32).tobytes(),
-                  j.score, j.stage, rank, json.dumps(list(j.evidence))) for rank, j in enumerate(journeys)),
+                f"INSERT INTO journeys ({', '.join(_JOURNEY_COLUMNS)}) VALUES ({', '.join('?' * len(_JOURNEY_COLUMNS))})",
+                (_journey_row(j, rank) for rank, j in enumerate(journeys)),
             )
             self.conn.executemany(
                 "INSERT INTO journey_items VALUES (?, ?, ?)",
@@ -210,8 +238,7 @@ class SQLiteStore:
         return True
 
     def journeys(self, user_id: str | None = None) -> list[Journey]:
-        sql = ("SELECT journey_id, user_id, name, name_source, keywords, n_events, first_seen, last_seen,"
-               " centroid, score, stage, evidence FROM journeys")
+        sql = f"SELECT {', '.join(_JOURNEY_COLUMNS)} FROM journeys"
         args: tuple = ()
         if user_id is not None:
             sql, args = sql + " WHERE user_id = ?", (user_id,)
@@ -225,12 +252,7 @@ class SQLiteStore:
                 chunk,
             ):
                 items.setdefault(jid, []).append(item)
-        return [
-            Journey(r[0], r[1], r[2], r[3], tuple(json.loads(r[4])), tuple(items.get(r[0], ())), r[5],
-                    _dt(r[6]), _dt(r[7]), tuple(np.frombuffer(r[8], dtype=np.float32).tolist()),
-                    tuple(json.loads(r[11])), r[9], r[10])
-            for r in rows
-        ]
+        return [_journey_from_row(r, tuple(items.get(r[0], ()))) for r in rows]
 
     def unassigned(self, user_id: str) -> list[str]:
         return [r[0] for r in self.conn.execute(

@@ -115,7 +115,14 @@ def journey_record(j: Journey, titles: dict[str, str] | None = None) -> dict:
         "first_seen": j.first_seen.isoformat(),
         "last_seen": j.last_seen.isoformat(),
         "score": j.score,
+        "score_source": j.score_source,
         "stage": j.stage,
+        "stage_activity": j.stage_activity,
+        "stage_kind": j.stage_kind,
+        "parent_id": j.parent_id,
+        "hidden": j.hidden,
+        "pinned": j.pinned,
+        "related": list(j.related),
     }
     if titles is not None:
         rec["titles"] = [titles.get(i, i) for i in j.item_ids]
