@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from journeys.after import finish_users
 from journeys.config import Settings
 from journeys.errors import NotFound
 from journeys.ingest import IngestResult
@@ -65,13 +66,17 @@ def discover(
         by_user.setdefault(e.user_id, []).append(e)
     wanted = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     n_j = changed = unassigned = 0
+    results = {}
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         for user in wanted:
-            res = pipe.run_user(user, by_user[user])
-            changed += store.replace_journeys(user, res.journeys, res.unassigned)
-            n_j += len(res.journeys)
-            unassigned += len(res.unassigned)
+            results[user] = pipe.run_user(user, by_user[user])
             tick.advance()
+    finished = finish_users({u: r.journeys for u, r in results.items()}, by_user, settings.after, store,
+                            pipe.vectors_, pipe.embedder.embed, pipe.is_interest)  # stage, rank, diversify, expand
+    for user, res in results.items():
+        changed += store.replace_journeys(user, finished[user], res.unassigned)
+        n_j += len(res.journeys)
+        unassigned += len(res.unassigned)
     secs["extract_and_name"] = time.perf_counter() - t
     secs["total"] = time.perf_counter() - t0 + secs.get("load", 0.0)
     summary = DiscoverSummary(

@@ -64,6 +64,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE journeys ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE journeys ADD COLUMN related TEXT NOT NULL DEFAULT '[]';
     """,
+    # after naming (issue 8): expansion candidates, keyed by the normalised journey name
+    """
+    CREATE TABLE expansions (key TEXT PRIMARY KEY, value TEXT NOT NULL, created TEXT NOT NULL);
+    """,
 ]
 
 
@@ -267,6 +271,20 @@ class SQLiteStore:
         ).fetchall()
         return [{"user_id": r[0], "n_events": r[1], "n_journeys": r[2]}
                 for r in sorted(rows, key=lambda r: user_order(r[0]))]
+
+    # -- after naming (issue 8): expansion key-value table and the latest event time --------
+    def get_expansion(self, key: str) -> dict | None:
+        row = self.conn.execute("SELECT value FROM expansions WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_expansion(self, key: str, value: dict) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO expansions VALUES (?, ?, ?)",
+                              (key, json.dumps(value, sort_keys=True), datetime.now(timezone.utc).isoformat()))
+
+    def latest_event_time(self) -> datetime | None:
+        row = self.conn.execute("SELECT MAX(ts) FROM events").fetchone()
+        return None if row is None or row[0] is None else _dt(row[0])
 
     # -- runs -----------------------------------------------------------------------------
     def start_run(self, params: dict) -> int:
