@@ -59,8 +59,9 @@ def run(n_users: int = 200, seed: int = 0, stager: str = "timeseries") -> dict:
     for journeys, act in planted_users(n_users, seed):
         for j in model.stage(journeys, act):
             truth = TRUTH[j.name]
-            conf["activity"][truth[0]][j.stage_activity] += 1
-            conf["kind"][truth[1]][j.stage_kind] += 1
+            for axis, t, p in (("activity", truth[0], j.stage_activity), ("kind", truth[1], j.stage_kind)):
+                row = conf[axis][t]
+                row[p or "unstaged"] = row.get(p or "unstaged", 0) + 1
             by_kind[j.name][0] += (j.stage_activity, j.stage_kind) == truth
             by_kind[j.name][1] += 1
     acc = {axis: sum(m[t][t] for t in m) / sum(sum(r.values()) for r in m.values()) for axis, m in conf.items()}
