@@ -164,3 +164,8 @@ def movielens_cmd(
     report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
     if as_json:
         typer.echo(report.json_line(out))
+
+
+from journeys.bench import stages as _stages  # noqa: E402
+
+_stages.command(bench_app)  # journeys bench journeys
