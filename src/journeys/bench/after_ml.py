@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -37,15 +38,28 @@ def ndcg_at(gains: list[float], k: int = 3) -> float:
     return dcg / ideal if ideal else float("nan")
 
 
-def run(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
-        cut: float = 0.8, seed: int = 0, settings=None) -> dict:
+@dataclass
+class CutData:
+    """Every user's journeys found and staged at the cut, their activity before it, the gain of
+    each journey (later movies it attracts) and the later movies themselves."""
+
+    dataset: str
+    embedder: str
+    cut: float
+    assign: float
+    rows: dict  # user -> (journeys staged at the cut, activity before it, gains)
+    later: dict  # user -> later interest items not seen before the cut
+    vectors: dict  # item -> vector
+
+
+def prepare(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
+            cut: float = 0.8, settings=None) -> CutData:
     from journeys.bench.cache import EmbeddingCache
     from journeys.config import Settings
     from journeys.embed import EMBEDDERS, item_text
     from journeys.ingest import DATASETS
     from journeys.pipeline import Pipeline
 
-    t0 = time.perf_counter()
     settings = settings or Settings()
     data = DATASETS[dataset]()
     s = settings.embed
@@ -68,7 +82,7 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
     vectors = pipe.embed_texts({i: item_text(it, s.template) for i, it in data.items.items()})
     stager = STAGERS.create("timeseries")
     assign = settings.extract.icpc.threshold
-    rows = {}  # user -> (journeys staged at the cut, activity, gains)
+    rows = {}
     for u in users:
         res = pipe.run_user(u, [e for e in before if e.user_id == u])
         if not res.journeys:
@@ -82,7 +96,18 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
             if sims.max() >= assign:
                 gains[int(sims.argmax())] += 1
         rows[u] = (js, act, gains)
-    out = {"setup": {"dataset": dataset, "embedder": emb.name, "users": len(rows), "cut": cut,
+    return CutData(dataset, emb.name, cut, assign, rows, later, vectors)
+
+
+def run(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
+        cut: float = 0.8, seed: int = 0, settings=None) -> dict:
+    from journeys.config import Settings
+
+    t0 = time.perf_counter()
+    settings = settings or Settings()
+    d = prepare(dataset, embedder, max_users, cut, settings)
+    rows, later, vectors, assign = d.rows, d.later, d.vectors, d.assign
+    out = {"setup": {"dataset": dataset, "embedder": d.embedder, "users": len(rows), "cut": cut,
                      "assign_threshold": assign, "journeys": sum(len(r[0]) for r in rows.values())}}
     # -- stage ----------------------------------------------------------------------------------
     tp = fp = fn = 0
