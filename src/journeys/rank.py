@@ -1,9 +1,10 @@
 """Rank: one score per journey, then the user's order (pinned first, hidden kept but last).
 
 Plug-ins: `heuristic` (transparent: strength-weighted events, halved every `half_life_days` since
-the last event, ongoing journeys x1.5), `size`, `recency`, and `learned`: a pointwise logistic
-regression (scikit-learn) over `FEATURES`, trained on a temporal split ("did the user engage with
-the journey after the cut", services/after.py) and stored as a versioned artifact of plain arrays
+the last event, ongoing journeys x1.5), `size`, `recency`, and `learned`: a pointwise ridge
+regression (scikit-learn) over `FEATURES`, trained on a temporal split with a graded label
+(log1p of how much the user engaged with the journey after the cut, services/after.py; chosen over
+a binary logistic label on held-out users, docs/after-naming.md) and stored as a versioned artifact of plain arrays
 (npz, no pickle). Until one is trained, `learned` scores with the heuristic and says so in
 `Journey.score_source`.
 """
@@ -118,13 +119,13 @@ class RecencyRanker(_Pointwise):
 
 @RANKERS.register("learned")
 class LearnedRanker(_Pointwise):
-    """Logistic regression on standardised `FEATURES`. `store`: loads the latest trained version
+    """Ridge regression of the graded label on standardised `FEATURES`; score = exp(prediction). `store`: loads the latest trained version
     (artifacts `ranker:v<N>`, pointer `ranker:latest`); none trained -> the heuristic."""
 
     name = "learned"
 
-    def __init__(self, store=None, C: float = 1.0, seed: int = 0, **heuristic: object):
-        self.C = C
+    def __init__(self, store=None, alpha: float = 1.0, seed: int = 0, **heuristic: object):
+        self.alpha = alpha
         self.seed = seed
         self.fallback = HeuristicRanker(**heuristic)
         self.coef_: np.ndarray | None = None
@@ -143,19 +144,20 @@ class LearnedRanker(_Pointwise):
         return self.coef_ is not None
 
     def fit(self, X: np.ndarray, y: np.ndarray) -> "LearnedRanker":
-        from sklearn.linear_model import LogisticRegression
+        """`y`: graded (e.g. log1p of later engagement) or 0/1."""
+        from sklearn.linear_model import Ridge
 
         X = np.asarray(X, dtype=np.float64)
         self.mean_ = X.mean(axis=0)
         self.scale_ = np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
-        model = LogisticRegression(C=self.C, max_iter=1000, random_state=self.seed)
-        model.fit((X - self.mean_) / self.scale_, np.asarray(y, dtype=int))
-        self.coef_, self.intercept_ = model.coef_[0].copy(), float(model.intercept_[0])
+        model = Ridge(alpha=self.alpha, random_state=self.seed)
+        model.fit((X - self.mean_) / self.scale_, np.asarray(y, dtype=np.float64))
+        self.coef_, self.intercept_ = np.asarray(model.coef_, dtype=np.float64).copy(), float(model.intercept_)
         return self
 
     def decision(self, X: np.ndarray) -> np.ndarray:
         z = ((np.asarray(X, dtype=np.float64) - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
-        return 1.0 / (1.0 + np.exp(-z))
+        return np.exp(np.clip(z, -30.0, 30.0))  # positive and monotone, so the 0.95 penalty still demotes
 
     def scores(self, journeys, act):
         if not self.trained:

@@ -4,9 +4,10 @@ Per user (>= 10 interest events): journeys are found on the first 80% of their i
 the later 20% are the future. A later movie engages the user's journey whose centroid is nearest
 to it, if at least `assign` (the ICPC join threshold) near; a journey's gain is how many it gets.
 - stage at the cut: precision and recall of "ongoing" against "gets >= 1 later movie";
-- rank: NDCG@3 of the gains, learned ranker (trained on the other half of the users, split by a
+- rank: NDCG@3 of the gains, learned ranker (ridge on log1p(gain), trained on the other half of the users, split by a
   stable hash) vs size, recency and the heuristic, on the same users;
-- diversify: mean pairwise centroid cosine of the top 3, without and with the 0.95 penalty;
+- diversify: mean pairwise centroid cosine of the top 3, without and with the 0.95 penalty at a
+  threshold chosen on the training half (median within-user centroid cosine);
 - expand (collaborative, peers = everybody's journeys at the cut): share of users with a later
   movie among the unseen grounded items of their top-3 expansions, vs 3 random journeys of other
   users grounded the same way.
@@ -30,6 +31,15 @@ from journeys.stage import STAGERS
 
 def _half(user: str) -> int:
     return int(hashlib.sha1(user.encode()).hexdigest(), 16) % 2
+
+
+def _pair_sims(journeys) -> list[float]:
+    from journeys.diversify import _unit_rows
+
+    m = _unit_rows(journeys)
+    if len(journeys) < 2 or not m.shape[1]:
+        return []
+    return (m @ m.T)[np.triu_indices(len(journeys), 1)].tolist()
 
 
 def ndcg_at(gains: list[float], k: int = 3) -> float:
@@ -124,7 +134,7 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
     # -- rank: learned on one half of the users, evaluated on the other -------------------------
     train = [u for u in rows if _half(u) == 0]
     X = np.stack([features(j, rows[u][1]) for u in train for j in rows[u][0]])
-    y = np.array([int(g > 0) for u in train for g in rows[u][2]])
+    y = np.log1p(np.array([g for u in train for g in rows[u][2]]))  # graded label
     learned = LearnedRanker(seed=seed).fit(X, y)
     rankers = {"learned": learned, **{n: RANKERS.create(n) for n in ("size", "recency", "heuristic")}}
     evaluated = [u for u in rows if _half(u) == 1 and len(rows[u][0]) >= 2 and rows[u][2].sum() > 0]
@@ -141,7 +151,10 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
     out["rank"] = {"users": len(evaluated), "train_users": len(train), "train_journeys": len(y),
                    "ndcg@3": {n: float(np.mean(v)) for n, v in ndcg.items()}}
     # -- diversify ------------------------------------------------------------------------------
-    div = PenaltyDiversifier(settings.after.penalty, settings.after.similarity)
+    # the threshold is chosen on the training half: the median within-user pair of centroids
+    pairs = [s for u in train for s in _pair_sims(rows[u][0])]
+    threshold = round(float(np.median(pairs)), 3) if pairs else settings.after.similarity
+    div = PenaltyDiversifier(settings.after.penalty, threshold)
     sims = {"without": [], "with": []}
     changed = 0
     for u, ranked in top3.items():
@@ -150,7 +163,8 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
             sims["without"].append(mean_pairwise_similarity(ranked[:3]))
             sims["with"].append(mean_pairwise_similarity(d[:3]))
             changed += [j.journey_id for j in d[:3]] != [j.journey_id for j in ranked[:3]]
-    out["diversify"] = {"users": len(sims["with"]), "threshold": settings.after.similarity,
+    out["diversify"] = {"users": len(sims["with"]), "threshold": threshold, "threshold_from": f"median of {len(pairs)} train-half pairs",
+                        "configured_threshold": settings.after.similarity,
                         "penalty": settings.after.penalty, "top3_changed": changed,
                         **{f"mean_sim_top3_{k}": float(np.mean(v)) if v else None for k, v in sims.items()}}
     # -- expand (collaborative) -----------------------------------------------------------------

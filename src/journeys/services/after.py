@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Sequence
 
 import numpy as np
@@ -23,18 +25,21 @@ def cut_time(events: Sequence[Event], share: float = 0.8):
 
 def training_rows(journeys: Sequence[Journey], events: Sequence[Event], stager, share: float = 0.8):
     """Features of each journey as it stood at the user's cut, and whether the user engaged with
-    it after the cut (an event on one of its items). Journeys with nothing before the cut are skipped."""
+    it after the cut: log1p of its events after the cut (graded). Journeys with nothing before the cut are skipped."""
     cut = cut_time(events, share)
     if cut is None or not journeys:
         return [], []
     before = [e for e in events if e.timestamp < cut]
-    after = {e.item_id for e in events if e.timestamp >= cut}
+    after: dict[str, int] = {}
+    for e in events:
+        if e.timestamp >= cut:
+            after[e.item_id] = after.get(e.item_id, 0) + 1
     act = UserActivity.of(journeys[0].user_id, before, cut)
     seen = {e.item_id for e in before}
     kept = [j for j in journeys if seen.intersection(j.item_ids)]
     staged = stager.stage(kept, act)
     X = [features(j, act) for j in staged]
-    y = [int(bool(after.intersection(j.item_ids))) for j in staged]
+    y = [math.log1p(sum(after.get(i, 0) for i in j.item_ids)) for j in staged]  # graded
     return X, y
 
 
@@ -56,12 +61,12 @@ def train_ranker(store, settings: Settings, share: float = 0.8) -> dict:
         rows, labels = training_rows(js, [e for e in store.events(user) if is_interest(e)], stager, share)
         X += rows
         y += labels
-    if len(set(y)) < 2:
-        raise JourneysError(f"cannot train the ranker: {len(y)} journeys with labels {sorted(set(y))} "
+    if len({v > 0 for v in y}) < 2:
+        raise JourneysError(f"cannot train the ranker: {len(y)} journeys with engagement {sorted({v > 0 for v in y})} "
                             "(need journeys engaged and not engaged after the cut)")
     ranker = LearnedRanker(**s.options("learned")).fit(np.stack(X), np.array(y))
     version = ranker.save(store)
-    return {"version": version, "journeys": len(y), "positive": int(sum(y)), "users": len(by_user),
+    return {"version": version, "journeys": len(y), "positive": sum(1 for v in y if v > 0), "users": len(by_user),
             "cut": share, "coefficients": dict(zip(FEATURES, np.round(ranker.coef_, 3).tolist()))}
 
 
