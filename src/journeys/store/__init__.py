@@ -65,13 +65,13 @@ def user_order(user_id: str) -> tuple:
     return (0, int(user_id), "") if user_id.isdigit() else (1, 0, user_id)
 
 
-def _open_sqlite(target: str) -> Store:
+def _open_sqlite(target: str, busy_timeout: float) -> Store:
     from journeys.store.sqlite import SQLiteStore
 
-    return SQLiteStore(Path(target))
+    return SQLiteStore(Path(target), busy_timeout=busy_timeout)
 
 
-def _open_postgres(target: str) -> Store:
+def _open_postgres(target: str, busy_timeout: float) -> Store:
     try:
         from journeys.store.postgres import PostgresStore
     except ImportError as exc:  # the backend lands with its own issue
@@ -97,9 +97,14 @@ def parse_url(target: str | Path) -> tuple[str, str]:
     return scheme, text
 
 
-def open_store(target: str | Path) -> Store:
+def open_store(target: str | Path, busy_timeout: float | None = None) -> Store:
+    """`busy_timeout`: seconds to wait for another writer [Settings.busy_timeout, JOURNEYS_BUSY_TIMEOUT]."""
     scheme, where = parse_url(target)
-    return BACKENDS[scheme](where)
+    if busy_timeout is None:
+        from journeys.config import load_settings
+
+        busy_timeout = load_settings().busy_timeout
+    return BACKENDS[scheme](where, busy_timeout)
 
 
 __all__ = ["ArtifactStore", "EventStore", "ItemStore", "JourneyStore", "RunStore", "Store",

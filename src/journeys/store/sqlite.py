@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 import numpy as np
+
+from journeys.errors import JourneysError, StoreError
 
 from journeys.store import user_order
 from journeys.types import Event, Item, Journey
@@ -64,6 +69,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE journeys ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE journeys ADD COLUMN related TEXT NOT NULL DEFAULT '[]';
     """,
+    # runs: who runs it, and whether it finished, is still running or was interrupted (killed)
+    """
+    ALTER TABLE runs ADD COLUMN status TEXT NOT NULL DEFAULT 'running';
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN host TEXT;
+    UPDATE runs SET status = CASE WHEN finished IS NULL THEN 'interrupted' ELSE 'finished' END;
+    """,
 ]
 
 
@@ -94,26 +106,203 @@ def _journey_from_row(r: tuple, item_ids: tuple[str, ...]) -> Journey:
                    parent_id=r[16], hidden=bool(r[17]), pinned=bool(r[18]), related=tuple(json.loads(r[19])))
 
 
+APPLICATION_ID = 0x4A524E59  # "JRNY": marks an SQLite file as a journeys database
+DEFAULT_BUSY_TIMEOUT = 10.0  # seconds a writer waits for another writer's lock
+
+
+class DatabaseLocked(StoreError):
+    code = "database_locked"
+
+
+class ReadOnlyDatabase(StoreError):
+    code = "database_read_only"
+
+
+class BadDatabasePath(StoreError):
+    code = "bad_database_path"
+
+
+class NotAJourneysDatabase(StoreError):
+    code = "not_a_journeys_database"
+
+
+class SchemaTooNew(StoreError):
+    code = "schema_too_new"
+
+
+def store_error(exc: sqlite3.Error, path: object) -> JourneysError:
+    """One line that says what went wrong with the database at `path`."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return DatabaseLocked(f"database is locked by another writer: {path} (waited for the busy timeout)")
+    if "readonly" in text or "read-only" in text:
+        return ReadOnlyDatabase(f"database is read-only: {path}")
+    if "not a database" in text or "malformed" in text:
+        return NotAJourneysDatabase(f"not an SQLite database (or corrupt): {path}")
+    if "unable to open" in text:
+        return BadDatabasePath(f"cannot open the database {path}: {text}")
+    if "disk is full" in text or "disk I/O" in text:
+        return StoreError(f"{text}: {path}")
+    return StoreError(f"database error at {path}: {text}")
+
+
+def _translated(call):
+    """Run call(); SQLite's own failures (not programming errors) become StoreErrors."""
+
+    def wrapper(self, *args):
+        try:
+            return call(self, *args)
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            if type(exc) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise  # IntegrityError and friends are the caller's to handle
+            raise store_error(exc, self.where) from None
+
+    return wrapper
+
+
+class _Connection(sqlite3.Connection):
+    """sqlite3.Connection whose SQLite failures (locked, read-only, not a database) surface as
+    one-line StoreErrors naming the database, wherever in the store they happen."""
+
+    where = ""
+    execute = _translated(sqlite3.Connection.execute)
+    executemany = _translated(sqlite3.Connection.executemany)
+    executescript = _translated(sqlite3.Connection.executescript)
+    commit = _translated(sqlite3.Connection.commit)
+    __exit__ = _translated(sqlite3.Connection.__exit__)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into complete statements (so it can run inside one transaction)."""
+    out, buf = [], ""
+    for part in script.split(";"):
+        buf += part + ";"
+        if sqlite3.complete_statement(buf):
+            if buf.strip(" \n\t;"):
+                out.append(buf.strip())
+            buf = ""
+    return out
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write here: the file and (for the -wal/-shm files) its directory."""
+    if path.exists() and not os.access(path, os.W_OK):
+        return False
+    sidecars = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
+    if all(p.exists() and os.access(p, os.W_OK) for p in sidecars):
+        return True
+    return os.access(path.parent, os.W_OK)
+
+
 class SQLiteStore:
-    def __init__(self, path: Path | str):
+    """`busy_timeout`: seconds a writer waits while another process writes, then fails with
+    DatabaseLocked. A database that cannot be written (read-only file or directory) opens
+    read-only: reads work, writes raise ReadOnlyDatabase."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT):
         self.path = Path(path)
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.busy_timeout = float(busy_timeout)
+        self.read_only = False
+        memory = str(self.path) == ":memory:"
+        if not memory:
+            self._check_path()
+            self.read_only = self.path.exists() and not _writable(self.path)
+        self.conn = self._connect(memory)
+        self._check_database()
+        if not self.read_only:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+            except ReadOnlyDatabase:
+                self.read_only = True
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.migrate()
 
-    # -- schema ---------------------------------------------------------------------------
+    # -- connection and schema ------------------------------------------------------------
+    def _check_path(self) -> None:
+        p = self.path
+        if p.is_dir():
+            raise BadDatabasePath(f"--db is a directory, not a database file: {p}")
+        for parent in p.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise BadDatabasePath(f"cannot create the database {p}: {parent} is a file, not a directory")
+                break
+        if not p.exists():
+            try:
+                p.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BadDatabasePath(f"cannot create the database {p}: {exc.strerror or exc}") from None
+            if not os.access(p.parent, os.W_OK):
+                raise ReadOnlyDatabase(f"cannot create the database {p}: its directory is read-only")
+
+    def _connect(self, memory: bool) -> sqlite3.Connection:
+        try:
+            if memory:
+                conn = sqlite3.connect(":memory:", check_same_thread=False, factory=_Connection)
+            elif self.read_only:
+                conn = self._connect_read_only()
+            else:
+                conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, check_same_thread=False,
+                                       factory=_Connection)
+        except sqlite3.Error as exc:
+            raise store_error(exc, self.path) from None
+        conn.where = str(self.path)
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """mode=ro sees a live WAL; where SQLite cannot open it so (no -shm and a read-only
+        directory, i.e. nobody can be writing), the file is read as immutable."""
+        uri = "file:" + quote(str(self.path.absolute()))
+        conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=self.busy_timeout,
+                               check_same_thread=False, factory=_Connection)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error:
+            conn.close()
+        return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, check_same_thread=False,
+                               factory=_Connection)
+
+    def _check_database(self) -> None:
+        """Refuse an SQLite file that some other program owns, or a newer journeys schema."""
+        version = self.schema_version
+        app_id = int(self.conn.execute("PRAGMA application_id").fetchone()[0])
+        tables = {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+        foreign = app_id not in (0, APPLICATION_ID) or (version == 0 and tables) or (version and "events" not in tables)
+        if foreign:
+            raise NotAJourneysDatabase(
+                f"not a journeys database (an SQLite file with other tables): {self.path}; give another --db")
+        if version > len(MIGRATIONS):
+            raise SchemaTooNew(
+                f"the database {self.path} has schema version {version}, newer than this journeys "
+                f"(version {len(MIGRATIONS)}): upgrade journeys")
+
     @property
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
     def migrate(self) -> None:
-        for version in range(self.schema_version, len(MIGRATIONS)):
-            with self.conn:
-                self.conn.executescript("BEGIN;" + MIGRATIONS[version] + f"; PRAGMA user_version={version + 1};COMMIT;")
+        """Bring the schema up to date in one IMMEDIATE transaction, re-checking the version
+        inside it, so two processes opening a fresh database at once migrate it exactly once."""
+        target = len(MIGRATIONS)
+        if self.schema_version == target:
+            return
+        if self.read_only:
+            raise ReadOnlyDatabase(f"database is read-only and needs migrating to schema version {target}: {self.path}")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._check_database()  # another process may have migrated (or refused) meanwhile
+            for version in range(self.schema_version, target):
+                for stmt in _statements(MIGRATIONS[version]):
+                    self.conn.execute(stmt)
+            self.conn.execute(f"PRAGMA user_version={target}")
+            self.conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -270,21 +459,42 @@ class SQLiteStore:
 
     # -- runs -----------------------------------------------------------------------------
     def start_run(self, params: dict) -> int:
+        """Record a new run; runs left unfinished by a process that is gone (killed) are
+        marked 'interrupted' first."""
         with self.conn:
+            dead = [r[0] for r in self.conn.execute(
+                "SELECT run_id, pid, host FROM runs WHERE status = 'running'").fetchall() if _gone(r[1], r[2])]
+            self.conn.executemany("UPDATE runs SET status = 'interrupted' WHERE run_id = ?", ((r,) for r in dead))
             cur = self.conn.execute(
-                "INSERT INTO runs (started, params) VALUES (?, ?)",
-                (datetime.now(timezone.utc).isoformat(), json.dumps(params, default=str, sort_keys=True)),
+                "INSERT INTO runs (started, params, status, pid, host) VALUES (?, ?, 'running', ?, ?)",
+                (datetime.now(timezone.utc).isoformat(), json.dumps(params, default=str, sort_keys=True),
+                 os.getpid(), socket.gethostname()),
             )
         return int(cur.lastrowid)
 
     def finish_run(self, run_id: int, stats: dict) -> None:
         with self.conn:
             self.conn.execute(
-                "UPDATE runs SET finished = ?, stats = ? WHERE run_id = ?",
+                "UPDATE runs SET finished = ?, stats = ?, status = 'finished' WHERE run_id = ?",
                 (datetime.now(timezone.utc).isoformat(), json.dumps(stats, default=str, sort_keys=True), run_id),
             )
 
     def runs(self) -> list[dict]:
-        rows = self.conn.execute("SELECT run_id, started, finished, params, stats FROM runs ORDER BY run_id").fetchall()
+        rows = self.conn.execute(
+            "SELECT run_id, started, finished, params, stats, status, pid, host FROM runs ORDER BY run_id").fetchall()
         return [{"run_id": r[0], "started": r[1], "finished": r[2], "params": json.loads(r[3]),
-                 "stats": json.loads(r[4]) if r[4] else None} for r in rows]
+                 "stats": json.loads(r[4]) if r[4] else None,
+                 "status": "interrupted" if r[5] == "running" and _gone(r[6], r[7]) else r[5]} for r in rows]
+
+
+def _gone(pid: int | None, host: str | None) -> bool:
+    """Whether the process that started a run has ended (known only for this host's runs)."""
+    if pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
