@@ -158,3 +158,26 @@ def test_killed_run_is_marked_interrupted_on_the_next_start(tmp_path):
         assert row[0] == "interrupted"  # recorded, not just reported
         s.finish_run(rid, {"ok": True})
         assert [r["status"] for r in s.runs()] == ["interrupted", "finished"]
+
+
+def test_processes_opening_one_fresh_database_at_once_migrate_it_once(tmp_path):
+    """Issue 13: a fresh database written by two processes at once failed ('table items already
+    exists', 'database is locked') about 3 times in 12. Here 4 processes start together, 3 times."""
+    code = ("import sys, time; from datetime import datetime, timezone; "
+            "from journeys.store.sqlite import SQLiteStore; from journeys.types import Event; "
+            "time.sleep(max(0.0, float(sys.argv[2]) - time.time())); s = SQLiteStore(sys.argv[1]); "
+            "s.add_events([Event(sys.argv[3], 'i', datetime(2024, 1, 1, tzinfo=timezone.utc), 'view')]); "
+            "s.finish_run(s.start_run({}), {}); s.close()")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in sys.path if p)}
+    for attempt in range(3):
+        path = tmp_path / f"fresh{attempt}.db"
+        start = time.time() + 1.5  # after every interpreter has started
+        procs = [subprocess.Popen([sys.executable, "-c", code, str(path), str(start), f"user{k}"],
+                                  stderr=subprocess.PIPE, text=True, env=env) for k in range(4)]
+        for p in procs:
+            assert p.wait(120) == 0, p.stderr.read()
+        with SQLiteStore(path) as s:
+            assert s.schema_version == len(MIGRATIONS)
+            assert sorted(u["user_id"] for u in s.users()) == [f"user{k}" for k in range(4)]
+            assert [r["status"] for r in s.runs()] == ["finished"] * 4
+            assert s.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -256,10 +256,11 @@ class SQLiteStore:
         uri = "file:" + quote(str(self.path.absolute()))
         conn = sqlite3.connect(uri + "?mode=ro", uri=True, timeout=self.busy_timeout,
                                check_same_thread=False, factory=_Connection)
+        conn.where = str(self.path)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             return conn
-        except sqlite3.Error:
+        except (sqlite3.Error, StoreError):
             conn.close()
         return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, check_same_thread=False,
                                factory=_Connection)
@@ -408,8 +409,10 @@ class SQLiteStore:
         if row and row[0] == digest:
             return False
         with self.conn:
-            old = [r[0] for r in self.conn.execute("SELECT journey_id FROM journeys WHERE user_id = ?", (user_id,))]
-            self.conn.executemany("DELETE FROM journey_items WHERE journey_id = ?", ((j,) for j in old))
+            # one statement inside the write transaction: ids read before it could be stale when
+            # another process replaced this user's journeys in between
+            self.conn.execute("DELETE FROM journey_items WHERE journey_id IN "
+                              "(SELECT journey_id FROM journeys WHERE user_id = ?)", (user_id,))
             self.conn.execute("DELETE FROM journeys WHERE user_id = ?", (user_id,))
             self.conn.execute("DELETE FROM unassigned WHERE user_id = ?", (user_id,))
             self.conn.executemany(
