@@ -69,6 +69,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE journeys ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE journeys ADD COLUMN related TEXT NOT NULL DEFAULT '[]';
     """,
+    # living journeys: identity and lineage, people's edits (overrides), what each user's journeys
+    # were computed from, and the online ICPC state that `ingest` updates event by event
+    """
+    CREATE TABLE journey_registry (
+        journey_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created REAL NOT NULL,
+        status TEXT NOT NULL, merged_into TEXT, parent_id TEXT
+    );
+    CREATE INDEX journey_registry_user ON journey_registry (user_id);
+    CREATE TABLE lineage (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, journey_id TEXT NOT NULL, user_id TEXT NOT NULL,
+        event TEXT NOT NULL, other_id TEXT, detail TEXT NOT NULL DEFAULT '', at TEXT NOT NULL
+    );
+    CREATE INDEX lineage_journey ON lineage (journey_id);
+    CREATE INDEX lineage_user ON lineage (user_id);
+    CREATE TABLE overrides (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, journey_id TEXT NOT NULL,
+        kind TEXT NOT NULL, value TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE INDEX overrides_user ON overrides (user_id);
+    CREATE TABLE user_inputs (user_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
+    CREATE TABLE online_state (user_id TEXT PRIMARY KEY, model_version TEXT NOT NULL, state BLOB NOT NULL);
+    """,
     # runs: who runs it, and whether it finished, is still running or was interrupted (killed)
     """
     ALTER TABLE runs ADD COLUMN status TEXT NOT NULL DEFAULT 'running';
@@ -459,6 +481,193 @@ class SQLiteStore:
         ).fetchall()
         return [{"user_id": r[0], "n_events": r[1], "n_journeys": r[2]}
                 for r in sorted(rows, key=lambda r: user_order(r[0]))]
+
+    # -- living journeys: identity, lineage, overrides, inputs, online state ---------------
+    def registry(self, user_id: str) -> dict[str, dict]:
+        rows = self.conn.execute(
+            "SELECT journey_id, created, status, merged_into, parent_id FROM journey_registry WHERE user_id = ?",
+            (user_id,)).fetchall()
+        return {r[0]: {"created": r[1], "status": r[2], "merged_into": r[3], "parent_id": r[4]} for r in rows}
+
+    def registry_entry(self, journey_id: str) -> dict | None:
+        r = self.conn.execute(
+            "SELECT journey_id, user_id, created, status, merged_into, parent_id FROM journey_registry"
+            " WHERE journey_id = ?", (journey_id,)).fetchone()
+        return None if r is None else {"journey_id": r[0], "user_id": r[1], "created": r[2], "status": r[3],
+                                       "merged_into": r[4], "parent_id": r[5]}
+
+    def save_identity(self, user_id: str, entries: dict[str, dict], lineage: Sequence[tuple]) -> None:
+        """Upsert registry entries and append lineage events (journey_id, event, other_id, detail)."""
+        now = datetime.now(timezone.utc).isoformat()
+        with self.conn:
+            self.conn.executemany(
+                """INSERT INTO journey_registry VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(journey_id) DO UPDATE SET status=excluded.status,
+                     merged_into=excluded.merged_into, parent_id=excluded.parent_id""",
+                ((jid, user_id, e["created"], e["status"], e.get("merged_into"), e.get("parent_id"))
+                 for jid, e in entries.items()))
+            self.conn.executemany(
+                "INSERT INTO lineage (journey_id, user_id, event, other_id, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+                ((jid, user_id, ev, other, detail, now) for jid, ev, other, detail in lineage))
+
+    def lineage(self, journey_id: str) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT journey_id, event, other_id, detail, at FROM lineage WHERE journey_id = ? OR other_id = ?"
+            " ORDER BY seq", (journey_id, journey_id)).fetchall()
+        return [{"journey_id": r[0], "event": r[1], "other_id": r[2], "detail": r[3], "at": r[4]} for r in rows]
+
+    def add_override(self, user_id: str, journey_id: str, kind: str, value: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO overrides (user_id, journey_id, kind, value, at) VALUES (?, ?, ?, ?, ?)",
+                              (user_id, journey_id, kind, value, datetime.now(timezone.utc).isoformat()))
+
+    def overrides(self, user_id: str) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT journey_id, kind, value FROM overrides WHERE user_id = ? ORDER BY seq", (user_id,)).fetchall()
+        return [{"journey_id": r[0], "kind": r[1], "value": r[2]} for r in rows]
+
+    def input_digests(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT user_id, digest FROM user_inputs").fetchall())
+
+    def set_input_digest(self, user_id: str, digest: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO user_inputs VALUES (?, ?)", (user_id, digest))
+
+    def online_state(self, user_id: str) -> tuple[str, bytes] | None:
+        r = self.conn.execute("SELECT model_version, state FROM online_state WHERE user_id = ?", (user_id,)).fetchone()
+        return None if r is None else (r[0], bytes(r[1]))
+
+    def put_online_state(self, user_id: str, model_version: str, state: bytes) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO online_state VALUES (?, ?, ?)", (user_id, model_version, state))
+
+    def insert_new_events(self, events: Iterable[Event]) -> list[Event]:
+        """Add events; return those that were not stored yet (in input order)."""
+        fresh = []
+        with self.conn:
+            for e in events:
+                cur = self.conn.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                                        (e.user_id, e.item_id, _ts(e.timestamp), e.kind, e.weight, e.query or ""))
+                if cur.rowcount:
+                    fresh.append(e)
+        return fresh
+
+    def user_ids(self) -> list[str]:
+        return sorted((r[0] for r in self.conn.execute("SELECT DISTINCT user_id FROM events")), key=user_order)
+
+    # -- forget (issue 7 item 5): remove a user or an item from every table, then compact ------
+    # Tables are discovered from the schema, so tables added later are covered: per-user rows by a
+    # `user_id` column, per-journey rows by a `journey_id` (or `*_journey_id`) column, item rows
+    # by an `item_id` column. Learned global state is dropped so it is refit without them.
+    LEARNED_PREFIXES = ("fit:", "model:", "keywords:")
+
+    def _columns(self) -> dict[str, list[tuple[str, str]]]:
+        tables = [r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+        return {t: [(r[1], (r[2] or "").upper()) for r in self.conn.execute(f'PRAGMA table_info("{t}")')]
+                for t in tables}
+
+    def _drop_learned(self, counts: dict) -> None:
+        where = " OR ".join("key LIKE ?" for _ in self.LEARNED_PREFIXES)
+        cur = self.conn.execute(f"DELETE FROM artifacts WHERE {where}", [p + "%" for p in self.LEARNED_PREFIXES])
+        counts["artifacts"] = counts.get("artifacts", 0) + cur.rowcount
+
+    def forget_user(self, user_id: str) -> dict[str, int]:
+        """Delete every row of the user (events, journeys, edits, lineage, per-user state) and
+        the learned global artifacts; returns rows deleted per table (counts only)."""
+        counts: dict[str, int] = {}
+        self.conn.execute("PRAGMA secure_delete=ON")
+        with self.conn:
+            schema = self._columns()
+            self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS forget_journeys (journey_id TEXT PRIMARY KEY)")
+            self.conn.execute("DELETE FROM temp.forget_journeys")
+            for t, cols in schema.items():
+                if {"user_id", "journey_id"} <= {c for c, _ in cols}:
+                    self.conn.execute(f'INSERT OR IGNORE INTO temp.forget_journeys SELECT journey_id FROM "{t}" '
+                                      "WHERE user_id = ?", (user_id,))
+            for t, cols in schema.items():
+                names = [c for c, _ in cols]
+                conds = ["user_id = ?"] if "user_id" in names else []
+                conds += [f'"{c}" IN (SELECT journey_id FROM temp.forget_journeys)'
+                          for c in names if c == "journey_id" or c.endswith("_journey_id")]
+                if conds:
+                    cur = self.conn.execute(f'DELETE FROM "{t}" WHERE ' + " OR ".join(conds),
+                                            (user_id,) if "user_id" in names else ())
+                    if cur.rowcount:
+                        counts[t] = cur.rowcount
+            self.conn.execute("DROP TABLE temp.forget_journeys")
+            if counts:
+                self._drop_learned(counts)
+        return counts
+
+    def forget_item(self, item_id: str, embedding_hashes: Sequence[str] = ()) -> dict[str, int]:
+        """Delete the item from the catalogue, events, journeys and unassigned lists, the given
+        embeddings (content hashes no other item shares: the caller knows the text template) and
+        the learned global artifacts. Journeys that held it lose it (and its evidence entry);
+        per-user caches of the users who had it (tables keyed by user_id alone) are dropped so
+        the next run rebuilds them, and their edits or lineage rows that mention it are removed."""
+        counts: dict[str, int] = {}
+        self.conn.execute("PRAGMA secure_delete=ON")
+        with self.conn:
+            schema = self._columns()
+            users = {r[0] for r in self.conn.execute("SELECT DISTINCT user_id FROM events WHERE item_id = ?", (item_id,))}
+            held = self.conn.execute(
+                "SELECT j.journey_id, j.user_id, j.evidence FROM journeys j WHERE j.journey_id IN "
+                "(SELECT journey_id FROM journey_items WHERE item_id = ?)", (item_id,)).fetchall()
+            users |= {r[1] for r in held}
+            for t, cols in schema.items():
+                if "item_id" in {c for c, _ in cols}:
+                    cur = self.conn.execute(f'DELETE FROM "{t}" WHERE item_id = ?', (item_id,))
+                    if cur.rowcount:
+                        counts[t] = cur.rowcount
+            for jid, _, evidence in held:
+                left = self.conn.execute("SELECT count(*) FROM journey_items WHERE journey_id = ?", (jid,)).fetchone()[0]
+                if left:
+                    self.conn.execute("UPDATE journeys SET evidence = ? WHERE journey_id = ?",
+                                      (json.dumps([i for i in json.loads(evidence) if i != item_id]), jid))
+                else:
+                    self.conn.execute("DELETE FROM journeys WHERE journey_id = ?", (jid,))
+                    counts["journeys"] = counts.get("journeys", 0) + 1
+            counts["journeys_changed"] = len(held)
+            marks = ",".join("?" * len(users))
+            for t, cols in schema.items():
+                names = [c for c, _ in cols]
+                if "user_id" not in names or t in ("events", "journeys", "unassigned") or not users:
+                    continue
+                pk = [r[1] for r in self.conn.execute(f'PRAGMA table_info("{t}")') if r[5]]
+                if pk == ["user_id"]:  # a per-user cache (digests, online state): rebuilt later
+                    cur = self.conn.execute(f'DELETE FROM "{t}" WHERE user_id IN ({marks})', sorted(users))
+                else:  # edits and lineage that name the item
+                    texts = [c for c, kind in cols if kind in ("TEXT", "") and c != "user_id"]
+                    if not texts:
+                        continue
+                    mention = " OR ".join(f'instr("{c}", ?) > 0' for c in texts)
+                    cur = self.conn.execute(f'DELETE FROM "{t}" WHERE user_id IN ({marks}) AND ({mention})',
+                                            [*sorted(users), *([item_id] * len(texts))])
+                if cur.rowcount:
+                    counts[t] = counts.get(t, 0) + cur.rowcount
+            hs = list(embedding_hashes)
+            if hs:
+                cur = self.conn.execute(
+                    f"DELETE FROM embeddings WHERE content_hash IN ({','.join('?' * len(hs))})", hs)
+                counts["embeddings"] = cur.rowcount
+            counts["users_affected"] = len(users)
+            self._drop_learned(counts)
+        return counts
+
+    def compact(self) -> dict[str, int]:
+        """Checkpoint the WAL into the database (truncating it) and VACUUM, so that deleted rows
+        leave no bytes behind in the db, -wal or -shm files (with secure_delete on)."""
+        self.conn.execute("PRAGMA secure_delete=ON")
+        self.conn.commit()
+        busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        self.conn.execute("VACUUM")
+        busy += self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        self.conn.execute("PRAGMA secure_delete=OFF")
+        if busy:
+            raise DatabaseLocked(f"another process is reading {self.path}; forgotten rows are deleted but "
+                                 "the files are not compacted yet: run the command again when it is done")
+        return {"bytes": self.path.stat().st_size if self.path.exists() else 0}
 
     # -- runs -----------------------------------------------------------------------------
     def start_run(self, params: dict) -> int:
