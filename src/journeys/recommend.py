@@ -78,6 +78,10 @@ def search_journey_id(user_id: str, query: str) -> str:
     return "q_" + hashlib.sha1(f"{user_id}\x1f{' '.join(query.lower().split())}".encode()).hexdigest()[:16]
 
 
+def provisional_journey_id(user_id: str) -> str:
+    return "p_" + hashlib.sha1(user_id.encode()).hexdigest()[:16]
+
+
 def slot_quotas(weights: np.ndarray, k: int) -> np.ndarray:
     """Largest-remainder quotas summing to min(k, ...) with at least one slot per journey while
     slots last (the first journeys win when there are more journeys than slots); weights are made
@@ -117,4 +121,4 @@ def active_journeys(journeys: Sequence[Journey], exclude: Sequence[str] = ()) ->
 from journeys import recommend_journeys  # noqa: E402,F401  (registers the plug-ins)
 
 __all__ = ["ItemSpace", "RECOMMENDERS", "Recommender", "Steering", "UserState", "active_journeys",
-           "search_journey_id", "slot_quotas", "SCORERS"]
+           "provisional_journey_id", "search_journey_id", "slot_quotas", "SCORERS"]

@@ -9,7 +9,7 @@ import numpy as np
 
 from journeys.errors import ConfigError, NotFound
 from journeys.recommend import (RECOMMENDERS, ItemSpace, Steering, UserState, _unit_rows, active_journeys,
-                                search_journey_id, slot_quotas)
+                                provisional_journey_id, search_journey_id, slot_quotas)
 from journeys.recommend_models import SCORERS
 from journeys.types import Journey, Recommendation
 
@@ -74,6 +74,8 @@ class JourneyRecommender:
     # -- recommending ---------------------------------------------------------------------
     def recommend(self, user: UserState, k: int = 20, steering: Steering = Steering()) -> list[Recommendation]:
         js = active_journeys(user.journeys, steering.exclude_journeys)
+        if not user.journeys and len(user.positives):
+            js = [self._provisional(user)]
         unseen = np.ones(len(self.index_), dtype=bool)
         unseen[np.asarray(user.seen, dtype=np.int64)] = False
         if k <= 0 or not unseen.any():
@@ -83,7 +85,8 @@ class JourneyRecommender:
         total = cf[-1] if cf is not None else np.zeros(len(self.index_), dtype=np.float32)
         norm = float(np.max(total[unseen], initial=0.0)) or 1.0
         cf_j, total = (cf[:-1] / norm, total / norm) if cf is not None else (np.zeros((0, len(total))), total)
-        text = self.centroids(js) @ self.space_.vectors.T if js else np.zeros((0, len(total)), dtype=np.float32)
+        need_text = js and (self.text_weight or steering.journey or steering.explore or steering.query)
+        text = self.centroids(js) @ self.space_.vectors.T if need_text else np.zeros((len(js), len(total)), dtype=np.float32)
         q = self._embed([steering.query])[0] if steering.query else None
         qi = self.space_.vectors @ q if q is not None else 0.0
         if steering.journey is not None:
@@ -172,14 +175,26 @@ class JourneyRecommender:
                                float(base[i]), f"to explore from your journey {js[targets[attr[i]][0]].name}: "
                                f"{targets[attr[i]][1]}", rank=r) for r, i in enumerate(chosen, 1)]
 
+    def _provisional(self, user: UserState) -> Journey:
+        """A user with no journey yet (every item unassigned): one provisional journey over the
+        whole history, so that every recommendation still names the journey it serves."""
+        from datetime import datetime, timezone
+
+        ids = tuple(self.space_.item_ids[i] for i in user.positives)
+        when = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        return Journey(provisional_journey_id(user.user_id), user.user_id, "your recent interests", "provisional",
+                       (), ids, len(ids), when, when)
+
     def _emit(self, user, chosen, journeys, scores) -> list[Recommendation]:
         """Recommendations with reasons: the journey item that speaks most for each one."""
-        out = []
+        out, parts = [], {}
         for r, (i, j, sc) in enumerate(zip(chosen, journeys, scores), 1):
             members = [self.index_[m] for m in j.item_ids if m in self.index_]
             why = ""
             if members:
-                part = self.scorer_.scores(self._rows([[m] for m in members]))[:, i]
+                if j.journey_id not in parts:
+                    parts[j.journey_id] = self.scorer_.scores(self._rows([[m] for m in members]))
+                part = parts[j.journey_id][:, i]
                 part = part / (np.abs(part).max() or 1.0) + self.space_.vectors[members] @ self.space_.vectors[i]
                 why = f": like {self.space_.titles[members[int(np.argmax(part))]]}"
             out.append(Recommendation(user.user_id, self.space_.item_ids[i], j.journey_id, float(sc),
@@ -190,7 +205,8 @@ class JourneyRecommender:
 def _select(base: np.ndarray, attr: np.ndarray, quotas: np.ndarray, caps: np.ndarray, k: int) -> list[int]:
     """Best items first, each journey up to its cap, keeping a slot for every journey with a quota
     that has candidates; then fill what is left by score."""
-    order = [int(i) for i in np.argsort(-base, kind="stable") if np.isfinite(base[i])]
+    order = np.argsort(-base, kind="stable")
+    order = order[np.isfinite(base[order])].tolist()
     has = np.zeros(len(quotas), dtype=bool)
     has[np.unique(attr[np.isfinite(base)])] = True
     unserved = set(np.flatnonzero(has & (quotas > 0)).tolist())

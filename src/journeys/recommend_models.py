@@ -110,7 +110,7 @@ class EASE:
 
     name = "ease"
 
-    def __init__(self, l2: float = 200.0, max_items: int = 4000, **_: object):
+    def __init__(self, l2: float = 200.0, max_items: int = 3000, **_: object):
         self.l2 = l2
         self.max_items = max_items
 
@@ -127,13 +127,22 @@ class EASE:
         np.fill_diagonal(b, 0.0)
         self.n_items_ = x.shape[1]
         self.cols_ = cols
+        self.pos_ = np.full(x.shape[1], -1, dtype=np.int64)
+        self.pos_[cols] = np.arange(len(cols))
         self.weights_ = b.astype(np.float32)
         return self
 
     def scores(self, rows) -> np.ndarray:
+        from scipy import sparse
+
         rows = _csr(rows)
+        p = self.pos_[rows.indices]
+        keep = p >= 0
+        row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of[keep], minlength=rows.shape[0]))])
+        sub = sparse.csr_matrix((rows.data[keep], p[keep], indptr), shape=(rows.shape[0], len(self.cols_)))
         out = np.zeros((rows.shape[0], self.n_items_), dtype=np.float32)
-        out[:, self.cols_] = np.asarray(rows[:, self.cols_] @ self.weights_, dtype=np.float32)
+        out[:, self.cols_] = np.asarray(sub @ self.weights_, dtype=np.float32)
         return out
 
 

@@ -164,3 +164,8 @@ def movielens_cmd(
     report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
     if as_json:
         typer.echo(report.json_line(out))
+
+
+from journeys.bench import recs_cli  # noqa: E402  (journeys bench recs)
+
+recs_cli.register(bench_app)
