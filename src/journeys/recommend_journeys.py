@@ -24,7 +24,7 @@ class JourneyRecommender:
     def __init__(self, scorer: str = "ease", scorer_options: dict | None = None, text_weight: float = 0.1,
                  calibration: float = 0.5, rank_decay: float = 0.8, specificity: float = 1.0,
                  query_weight: float = 1.0, query_match: float = 0.4, explore_low: float = 0.3,
-                 explore_high: float = 0.8, **_: object):
+                 explore_high: float = 0.8, recency: float = 0.0, **_: object):
         self.scorer = scorer
         self.scorer_options = dict(scorer_options or {})
         self.text_weight = text_weight
@@ -35,6 +35,7 @@ class JourneyRecommender:
         self.query_match = query_match
         self.explore_low = explore_low
         self.explore_high = explore_high
+        self.recency = recency
 
     # -- learning -------------------------------------------------------------------------
     def fit(self, space: ItemSpace, interactions, journeys: Sequence[Journey] = (),
@@ -109,6 +110,8 @@ class JourneyRecommender:
         attr = np.argmax(s, axis=0)
         cols = np.arange(len(total))
         base = total + self.text_weight * text[attr, cols] + self.query_weight * qi
+        if self.recency:
+            base = base + self.recency * _freshness(js)[attr]
         base = np.where(unseen, base, -np.inf)
         quotas = slot_quotas(weights, k)
         caps = quotas + int(round((1.0 - self.calibration) * k))
@@ -227,3 +230,11 @@ def _select(base: np.ndarray, attr: np.ndarray, quotas: np.ndarray, caps: np.nda
         taken = set(chosen)
         chosen += [i for i in order if i not in taken][: k - len(chosen)]
     return chosen
+
+
+def _freshness(js) -> np.ndarray:
+    """Per journey, 0 (the user's stalest) .. 1 (the latest active), by last activity."""
+    last = np.array([j.last_seen.timestamp() for j in js], dtype=np.float64)
+    first = min(j.first_seen.timestamp() for j in js)
+    span = last.max() - first
+    return (last - first) / span if span > 0 else np.ones(len(js))

@@ -24,7 +24,8 @@ GRIDS = {
     "item-knn": [{"neighbours": n} for n in (50, 200)],
     "ease": [{"l2": x} for x in (50.0, 200.0, 500.0)],
     "als": [{"factors": f, "regularization": 0.05, "alpha": a} for f in (32, 64) for a in (1.0, 5.0)],
-    "journeys": [{"text_weight": t, "calibration": c} for t in (0.0, 0.1) for c in (0.0, 0.5)],
+    "journeys": [{"text_weight": t, "calibration": c, "recency": r}
+                 for t in (0.0, 0.1) for c in (0.0, 0.5) for r in (0.0, 0.5)],
 }
 
 
