@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
-
 import pytest
 from typer.testing import CliRunner
 
 from journeys.cli import app
 from journeys.config import Settings
+from journeys.services.edits import set_hidden
 from journeys.services.recommend import recommend
 from journeys.store import open_store
 
@@ -60,5 +59,6 @@ def test_service_reflects_edits_a_hidden_journey_gets_no_slots(db):
     with open_store(db) as store:
         js = store.journeys("bob")
         assert recommend(store, "bob", settings, k=3)
-        store.replace_journeys("bob", [replace(j, hidden=True) for j in js], store.unassigned("bob"))
+        for j in js:
+            set_hidden(store, j.journey_id, True, settings)
         assert recommend(store, "bob", settings, k=3) == []
