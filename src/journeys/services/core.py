@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from journeys.config import Settings
-from journeys.errors import NotFound
+from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
@@ -33,6 +34,26 @@ class DiscoverSummary:
         return dict(self.__dict__)
 
 
+def check_discover(settings: Settings, quarantine_path: Path | None = None) -> None:
+    """Raise ConfigError for an unknown plug-in name or an unwritable quarantine path: checked
+    before anything is read or written, so a bad option never leaves a half-done run."""
+    from journeys.embed import EMBEDDERS
+    from journeys.extract import CLUSTERERS
+    from journeys.name import NAMERS
+    from journeys.paths import check_writable
+
+    for registry, name in ((CLUSTERERS, settings.extract.method), (NAMERS, settings.name.namer),
+                           (EMBEDDERS, settings.embed.model)):
+        if name not in registry:
+            raise ConfigError(f"unknown {registry.kind} '{name}'; choose one of: {', '.join(registry.names())}")
+    try:  # the settings are stored with the run as JSON, which has no NaN or infinity
+        json.dumps(settings.model_dump(mode="json"), allow_nan=False)
+    except ValueError:
+        raise ConfigError("a setting is not a finite number (NaN or infinity)") from None
+    if quarantine_path is not None:
+        check_writable(quarantine_path, "--quarantine")
+
+
 def discover(
     data: IngestResult,
     settings: Settings,
@@ -47,6 +68,11 @@ def discover(
     progress = progress or QuietProgress()
     secs: dict[str, float] = {} if load_seconds is None else {"load": load_seconds}
     t0 = time.perf_counter()
+    if pipeline is None:
+        check_discover(settings, quarantine_path if len(data.quarantine) else None)
+    elif quarantine_path is not None and len(data.quarantine):
+        check_discover(settings, quarantine_path)
+    pipe = pipeline or Pipeline(settings, store, progress=progress)  # bad options fail before any write
     run_id = store.start_run({"settings": settings.model_dump(mode="json"), "ingest": data.stats.as_dict()})
     store.upsert_items(data.items.values())
     store.add_events(data.events)
@@ -55,7 +81,6 @@ def discover(
     secs["store_input"] = time.perf_counter() - t0
 
     t = time.perf_counter()
-    pipe = pipeline or Pipeline(settings, store, progress=progress)
     pipe.prepare(data.items, data.events)
     secs["embed_and_prepare"] = time.perf_counter() - t
 
