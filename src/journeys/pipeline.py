@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from journeys import safety
 from journeys.config import Settings
 from journeys.embed import EMBEDDERS, Embedder, item_text
 from journeys.embed.text import content_hash
@@ -67,6 +68,7 @@ class Pipeline:
         self.texts_: dict[str, str] = {}
         self.vectors_: dict[str, np.ndarray] = {}
         self.embedded_ = 0  # how many texts the last prepare() actually had to embed
+        self.instructive_: dict[str, bool] = {}  # item id -> its title or description reads as an instruction
 
     # -- global preparation -----------------------------------------------------------------
     def is_interest(self, event: Event) -> bool:
@@ -126,6 +128,13 @@ class Pipeline:
                     tick.advance(len(chunk))
         return {k: np.asarray(cached[h], dtype=np.float32) for k, h in hashes.items()}
 
+    def instructive(self, item_id: str) -> bool:
+        if item_id not in self.instructive_:
+            item = self.items_[item_id]
+            self.instructive_[item_id] = safety.is_injection(item.title) or (
+                bool(item.description) and safety.is_injection(item.description))
+        return self.instructive_[item_id]
+
     # -- one user ---------------------------------------------------------------------------
     def history(self, user_id: str, events: Sequence[Event]) -> UserHistory:
         """The user's distinct interest items in order of first interaction (ties by item id)."""
@@ -147,7 +156,9 @@ class Pipeline:
         groups = [np.flatnonzero(labels == k) for k in sorted(set(labels.tolist()) - {NOISE})]
         unassigned = tuple(hist.item_ids[i] for i in np.flatnonzero(labels == NOISE))
         member_ids = [[hist.item_ids[i] for i in g] for g in groups]
-        kws = self.keywords.keywords(member_ids, unassigned)
+        # an item whose text reads as an instruction stays in its journey but gives no keywords
+        kws = self.keywords.keywords([[i for i in ids if not self.instructive(i)] for ids in member_ids],
+                                     [i for i in unassigned if not self.instructive(i)])
         stats: dict[str, list] = {}
         for e in events:
             if self.is_interest(e):
@@ -162,7 +173,7 @@ class Pipeline:
             stamps = [t for i in ids for t in stats.get(i, [])]
             evidence = tuple(hist.item_ids[i] for i in near[:N_EVIDENCE])
             partial.append((centroid, evidence, len(stamps), min(stamps), max(stamps)))
-        names = self.namer.name_user(NamingContext(user_id, tuple(drafts))) if drafts else []
+        names = self.namer.name_user(NamingContext(user_id, tuple(drafts), self.embedder.embed)) if drafts else []
         journeys = [
             Journey(journey_id(user_id, d.item_ids[0]), user_id, n.name, n.source, d.keywords, d.item_ids,
                     n_ev, first, last, tuple(float(x) for x in c), evidence, score=float(n_ev))
