@@ -153,9 +153,12 @@ CLOSE = 0.3  # cosine at which a word counts as close to a title (MiniLM; see do
 
 
 def _stem(w: str) -> str:
-    for suffix in ("ing", "ers", "er", "es", "s", "ed"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            return w[: -len(suffix)]
+    """A crude stem, for counting titles that share a word: 'openings' and 'opening' -> 'open'."""
+    for _ in range(2):
+        for suffix in ("ing", "ers", "er", "es", "s", "ed"):
+            if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+                w = w[: -len(suffix)]
+                break
     return w
 
 

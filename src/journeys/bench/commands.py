@@ -164,3 +164,8 @@ def movielens_cmd(
     report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
     if as_json:
         typer.echo(report.json_line(out))
+
+
+from journeys.bench import injection as _injection  # noqa: E402  (journeys bench injection)
+
+_injection.register(bench_app)
