@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import math
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from journeys.config import load_settings
 from journeys.display import clip, lines, text
@@ -49,6 +51,7 @@ def discover(
     min_rating: Optional[float] = typer.Option(None, "--min-rating", help="ratings below this are not interest [3.5]"),
     quarantine: Optional[Path] = typer.Option(None, "--quarantine", help="bad rows go here [DB.quarantine.jsonl]"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
+    now: Optional[datetime] = typer.Option(None, "--now", help="judge stages at this UTC time [latest event in the store]"),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="text encoding of the input files [utf-8], e.g. latin-1"),
 ) -> None:
     """Ingest activity logs, find every user's journeys and store them."""
@@ -66,6 +69,8 @@ def discover(
         if not math.isfinite(min_rating):
             raise ConfigError(f"--min-rating must be a finite number, got {min_rating}")
         settings.ingest.min_rating = min_rating
+    if now is not None:
+        settings.after.now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     if (events is None) == (dataset is None):
         raise ConfigError("give exactly one of --events PATH or --dataset NAME")
     if dataset is not None and dataset not in DATASETS:
@@ -103,8 +108,9 @@ def discover(
 @app.command()
 def show(user: str = typer.Argument(..., help="user id"), db: Optional[Path] = DB,
          evidence: int = typer.Option(3, "--evidence", help="evidence titles per journey")) -> None:
-    """A user's journeys: name, keywords, time span, size and top evidence."""
+    """A user's journeys by rank: name, stage, keywords, time span, size, evidence and related journeys."""
     from journeys.services import user_journeys
+    from journeys.services.after import score_note
 
     _at_least(evidence, 0, "--evidence")
     with _store(db) as store:
@@ -112,15 +118,22 @@ def show(user: str = typer.Argument(..., help="user id"), db: Optional[Path] = D
         titles = {k: v.title for k, v in store.items([i for j in journeys for i in j.evidence[:evidence]]).items()}
         n_unassigned = len(store.unassigned(user))
     # every user-supplied value is literal text (never markup) and clipped for display
-    table = Table(title=text(f"user {user}: {len(journeys)} journeys, {n_unassigned} unassigned items"), show_lines=True)
-    for col in ("#", "journey", "keywords", "span", "size", "evidence"):
+    table = Table(title=text(f"user {user}: {len(journeys)} journeys, {n_unassigned} unassigned items"),
+                  caption=text(score_note(journeys), max_chars=10_000), show_lines=True)
+    for col in ("#", "journey", "stage", "keywords", "span", "size", "evidence", "related"):
         table.add_column(col, overflow="fold")
+    badge = {"ongoing": "[green]ongoing[/green]", "ended": "[dim]ended[/dim]",
+             "evergreen": "[cyan]evergreen[/cyan]", "situational": "[yellow]situational[/yellow]"}
     for rank, j in enumerate(journeys, 1):
         span = f"{j.first_seen:%Y-%m-%d} → {j.last_seen:%Y-%m-%d}"
-        table.add_row(str(rank), text(j.name) + "\n" + text(j.name_source, style="dim"),
+        marks = " ".join(m for m, on in (("📌 pinned", j.pinned), ("hidden", j.hidden)) if on)
+        table.add_row(Text.from_markup(f"{rank}\n[dim]{j.score:.3g}[/dim]"),
+                      text(j.name) + "\n" + text(j.name_source, style="dim") + (f"\n{marks}" if marks else ""),
+                      Text("\n").join(Text.from_markup(badge[x]) if x in badge else text(x)
+                                      for x in (j.stage_activity, j.stage_kind) if x),
                       text(", ".join(clip(k, 60) for k in j.keywords[:5])), span,
                       f"{len(j.item_ids)} items\n{j.n_events} events",
-                      lines(titles.get(i, i) for i in j.evidence[:evidence]))
+                      lines(titles.get(i, i) for i in j.evidence[:evidence]), lines(j.related))
     out.print(table)
 
 
@@ -157,7 +170,10 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
     if out_path is not None:
         check_writable(out_path, "--out", create_dirs=False)
     with _store(db) as store:
-        records = [journey_record(j) for j in store.journeys()]
+        records, seen = [], {}
+        for j in store.journeys():  # by user, then rank
+            seen[j.user_id] = seen.get(j.user_id, 0) + 1
+            records.append({**journey_record(j), "rank": seen[j.user_id]})
     if format == "jsonl":
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         if out_path is None:
@@ -169,7 +185,7 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
 
     df = pd.DataFrame.from_records(records)
     if format == "csv":
-        for col in ("keywords", "item_ids"):
+        for col in ("keywords", "item_ids", "evidence", "related"):
             if col in df:
                 df[col] = df[col].map(json.dumps)
         df.to_csv(out_path, index=False)
@@ -179,10 +195,12 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
 
 
 def _mount_subcommands() -> None:
-    from journeys import llm_cli
+    from journeys import after_cli, living_cli, llm_cli
     from journeys.bench.commands import bench_app
 
     llm_cli.register(app)  # journeys name, journeys judge
+    living_cli.register(app)  # journeys ingest, refresh, rename, hide, pin, merge, split, history
+    after_cli.register(app)  # journeys rank train
     llm_cli.register_bench(bench_app)  # journeys bench naming, journeys bench judge
     app.add_typer(bench_app, name="bench", help="Benchmarks: extraction, sweep, movielens, naming, judge, speed.")
 

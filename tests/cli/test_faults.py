@@ -20,6 +20,9 @@ def env(monkeypatch):
     monkeypatch.setenv("JOURNEYS_EMBED__MODEL", "hashing")
     for k in ("JOURNEYS_DB", "JOURNEYS_INGEST__MIN_RATING"):
         monkeypatch.delenv(k, raising=False)
+    import journeys.cli
+
+    monkeypatch.setattr(journeys.cli.out, "width", 400)  # whole cells on one line, to search them
 
 
 def cli(capsys, monkeypatch, *args) -> tuple[int, str, str]:

@@ -166,6 +166,10 @@ def movielens_cmd(
         typer.echo(report.json_line(out))
 
 
+from journeys.bench import stages as _stages  # noqa: E402
+
+_stages.command(bench_app)  # journeys bench journeys
+
 from journeys.bench import injection as _injection  # noqa: E402  (journeys bench injection)
 
 _injection.register(bench_app)
