@@ -172,3 +172,7 @@ _stages.command(bench_app)  # journeys bench journeys
 from journeys.bench import recs_cli  # noqa: E402  (journeys bench recs)
 
 recs_cli.register(bench_app)
+
+from journeys.bench import injection as _injection  # noqa: E402  (journeys bench injection)
+
+_injection.register(bench_app)

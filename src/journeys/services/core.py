@@ -12,7 +12,7 @@ from pathlib import Path
 
 from journeys.after import finish_users
 from journeys.config import Settings
-from journeys.errors import NotFound
+from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
@@ -37,6 +37,26 @@ class DiscoverSummary:
         return dict(self.__dict__)
 
 
+def check_discover(settings: Settings, quarantine_path: Path | None = None) -> None:
+    """Raise ConfigError for an unknown plug-in name or an unwritable quarantine path: checked
+    before anything is read or written, so a bad option never leaves a half-done run."""
+    from journeys.embed import EMBEDDERS
+    from journeys.extract import CLUSTERERS
+    from journeys.name import NAMERS
+    from journeys.paths import check_writable
+
+    for registry, name in ((CLUSTERERS, settings.extract.method), (NAMERS, settings.name.namer),
+                           (EMBEDDERS, settings.embed.model)):
+        if name not in registry:
+            raise ConfigError(f"unknown {registry.kind} '{name}'; choose one of: {', '.join(registry.names())}")
+    try:  # the settings are stored with the run as JSON, which has no NaN or infinity
+        json.dumps(settings.model_dump(mode="json"), allow_nan=False)
+    except ValueError:
+        raise ConfigError("a setting is not a finite number (NaN or infinity)") from None
+    if quarantine_path is not None:
+        check_writable(quarantine_path, "--quarantine")
+
+
 def discover(
     data: IngestResult,
     settings: Settings,
@@ -53,13 +73,18 @@ def discover(
     progress = progress or QuietProgress()
     secs: dict[str, float] = {} if load_seconds is None else {"load": load_seconds}
     t0 = time.perf_counter()
+    if pipeline is None:
+        check_discover(settings, quarantine_path if len(data.quarantine) else None)
+    elif quarantine_path is not None and len(data.quarantine):
+        check_discover(settings, quarantine_path)
+    pipe = pipeline or Pipeline(settings, store, progress=progress)  # bad options fail before any write
     run_id = store.start_run({"settings": settings.model_dump(mode="json"), "ingest": data.stats.as_dict()})
     store.upsert_items(data.items.values())
     store.add_events(data.events)
     if quarantine_path is not None and len(data.quarantine):
         data.quarantine.write(quarantine_path)
     secs["store_input"] = time.perf_counter() - t0
-    summary = recompute(store, settings, progress, users=users, pipeline=pipeline, secs=secs, run_id=run_id,
+    summary = recompute(store, settings, progress, users=users, pipeline=pipe, secs=secs, run_id=run_id,
                         ingest=data.stats.as_dict(),
                         quarantine_file=str(quarantine_path) if quarantine_path is not None and len(data.quarantine) else None)
     summary.seconds["total"] = round(time.perf_counter() - t0 + secs.get("load", 0.0), 3)
@@ -73,12 +98,15 @@ def refresh(store: Store, settings: Settings, progress: Progress | None = None,
     recompute the given users (all when None) with the full clusterer (merge, refine). The result
     equals a full run's."""
     t0 = time.perf_counter()
-    run_id = store.start_run({"settings": settings.model_dump(mode="json"), "refresh": list(users or [])})
     known = set(store.user_ids())
     missing = [u for u in users or () if u not in known]
-    if missing:
+    if missing:  # checked before the run starts, so a typo leaves no unfinished run
         raise NotFound(f"no user '{missing[0]}' in the store")
-    summary = recompute(store, settings, progress, users=users, pipeline=pipeline, secs={}, run_id=run_id,
+    if pipeline is None:
+        check_discover(settings)
+    pipe = pipeline or Pipeline(settings, store, progress=progress)
+    run_id = store.start_run({"settings": settings.model_dump(mode="json"), "refresh": list(users or [])})
+    summary = recompute(store, settings, progress, users=users, pipeline=pipe, secs={}, run_id=run_id,
                         ingest={}, quarantine_file=None, force=True)
     summary.seconds["total"] = round(time.perf_counter() - t0, 3)
     store.finish_run(run_id, summary.as_dict())
