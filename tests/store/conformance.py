@@ -162,6 +162,55 @@ class StoreConformance:
         assert runs[0]["finished"] and runs[1]["finished"] is None and runs[1]["stats"] is None
         datetime.fromisoformat(runs[0]["started"])
 
+    # -- living journeys: identity, lineage, overrides, inputs, online state -------------------
+    def test_registry_upserts_and_lineage_in_order(self, store):
+        store.save_identity("alice", {"j_1": {"created": 1.5, "status": "active"},
+                                      "j_2": {"created": 2.0, "status": "active", "parent_id": "j_1"}},
+                            [("j_1", "born", None, ""), ("j_2", "split", "j_1", "3 items")])
+        store.save_identity("alice", {"j_2": {"created": 2.0, "status": "merged", "merged_into": "j_1"}},
+                            [("j_2", "merged", "j_1", "")])
+        assert store.registry("alice") == {
+            "j_1": {"created": 1.5, "status": "active", "merged_into": None, "parent_id": None},
+            "j_2": {"created": 2.0, "status": "merged", "merged_into": "j_1", "parent_id": None}}
+        assert store.registry("bob") == {}
+        assert store.registry_entry("j_2") == {"journey_id": "j_2", "user_id": "alice", "created": 2.0,
+                                               "status": "merged", "merged_into": "j_1", "parent_id": None}
+        assert store.registry_entry("nope") is None
+        events = store.lineage("j_1")  # as subject or as the other journey, in the order written
+        assert [(e["journey_id"], e["event"], e["other_id"], e["detail"]) for e in events] == [
+            ("j_1", "born", None, ""), ("j_2", "split", "j_1", "3 items"), ("j_2", "merged", "j_1", "")]
+        assert all(datetime.fromisoformat(e["at"]) for e in events)
+        assert store.lineage("j_9") == []
+
+    def test_overrides_in_order_per_user(self, store):
+        store.add_override("alice", "j_1", "rename", "Strumming")
+        store.add_override("bob", "j_5", "hide", "1")
+        store.add_override("alice", "j_1", "pin", "1")
+        assert store.overrides("alice") == [{"journey_id": "j_1", "kind": "rename", "value": "Strumming"},
+                                            {"journey_id": "j_1", "kind": "pin", "value": "1"}]
+        assert store.overrides("carol") == []
+
+    def test_input_digests_and_online_state(self, store):
+        assert store.input_digests() == {} and store.online_state("alice") is None
+        store.set_input_digest("alice", "d1")
+        store.set_input_digest("bob", "d2")
+        store.set_input_digest("alice", "d3")
+        assert store.input_digests() == {"alice": "d3", "bob": "d2"}
+        store.put_online_state("alice", "v1", b"\x00state")
+        store.put_online_state("alice", "v2", b"\x01")
+        assert store.online_state("alice") == ("v2", b"\x01")
+
+    def test_insert_new_events_returns_only_fresh_ones_in_input_order(self, store):
+        a, b, c = (Event("alice", i, T + timedelta(minutes=n)) for n, i in enumerate(("u3", "u1", "u2")))
+        store.add_events([b])
+        assert store.insert_new_events([a, b, c, a]) == [a, c]
+        assert store.insert_new_events([a, b, c]) == [] and store.insert_new_events([]) == []
+        assert store.events("alice") == [a, b, c]
+
+    def test_user_ids_in_user_order(self, store):
+        store.add_events(Event(u, "i", T) for u in ("b", "10", "a", "2"))
+        assert store.user_ids() == ["2", "10", "a", "b"]
+
     # -- persistence ------------------------------------------------------------------------
     def test_everything_survives_reopening(self, store):
         store.upsert_items([Item("u1", "Ukulele")])

@@ -63,6 +63,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE artifacts (key TEXT COLLATE "C" PRIMARY KEY, value BYTEA NOT NULL, created TEXT NOT NULL);
     """,
+    # living journeys: identity and lineage, overrides, per-user input digests, online ICPC state
+    """
+    CREATE TABLE journey_registry (
+        journey_id TEXT COLLATE "C" PRIMARY KEY, user_id TEXT COLLATE "C" NOT NULL,
+        created DOUBLE PRECISION NOT NULL, status TEXT NOT NULL, merged_into TEXT, parent_id TEXT
+    );
+    CREATE INDEX journey_registry_user ON journey_registry (user_id);
+    CREATE TABLE lineage (
+        seq BIGSERIAL PRIMARY KEY, journey_id TEXT NOT NULL, user_id TEXT NOT NULL, event TEXT NOT NULL,
+        other_id TEXT, detail TEXT NOT NULL DEFAULT '', at TEXT NOT NULL
+    );
+    CREATE INDEX lineage_journey ON lineage (journey_id);
+    CREATE INDEX lineage_other ON lineage (other_id);
+    CREATE TABLE overrides (
+        seq BIGSERIAL PRIMARY KEY, user_id TEXT NOT NULL, journey_id TEXT NOT NULL, kind TEXT NOT NULL,
+        value TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE INDEX overrides_user ON overrides (user_id);
+    CREATE TABLE user_inputs (user_id TEXT COLLATE "C" PRIMARY KEY, digest TEXT NOT NULL);
+    CREATE TABLE online_state (user_id TEXT COLLATE "C" PRIMARY KEY, model_version TEXT NOT NULL, state BYTEA NOT NULL);
+    """,
 ]
 
 _JOURNEY_COLUMNS = ("journey_id", "user_id", "name", "name_source", "keywords", "n_events", "first_seen",
@@ -272,6 +293,83 @@ class PostgresStore:
                ON j.user_id = e.user_id""").fetchall()
         return [{"user_id": r[0], "n_events": int(r[1]), "n_journeys": int(r[2])}
                 for r in sorted(rows, key=lambda r: user_order(r[0]))]
+
+    # -- living journeys: identity, lineage, overrides, inputs, online state ---------------
+    def registry(self, user_id: str) -> dict[str, dict]:
+        rows = self.conn.execute("SELECT journey_id, created, status, merged_into, parent_id FROM journey_registry"
+                                 " WHERE user_id = %s", (user_id,)).fetchall()
+        return {r[0]: {"created": r[1], "status": r[2], "merged_into": r[3], "parent_id": r[4]} for r in rows}
+
+    def registry_entry(self, journey_id: str) -> dict | None:
+        r = self.conn.execute("SELECT journey_id, user_id, created, status, merged_into, parent_id FROM journey_registry"
+                              " WHERE journey_id = %s", (journey_id,)).fetchone()
+        return None if r is None else {"journey_id": r[0], "user_id": r[1], "created": r[2], "status": r[3],
+                                       "merged_into": r[4], "parent_id": r[5]}
+
+    def save_identity(self, user_id: str, entries: dict[str, dict], lineage: Sequence[tuple]) -> None:
+        """Upsert registry entries and append lineage events (journey_id, event, other_id, detail)."""
+        now = _now()
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.executemany(
+                """INSERT INTO journey_registry VALUES (%s, %s, %s, %s, %s, %s)
+                   ON CONFLICT (journey_id) DO UPDATE SET status = excluded.status,
+                     merged_into = excluded.merged_into, parent_id = excluded.parent_id""",
+                [(jid, user_id, float(e["created"]), e["status"], e.get("merged_into"), e.get("parent_id"))
+                 for jid, e in entries.items()])
+            cur.executemany(
+                "INSERT INTO lineage (journey_id, user_id, event, other_id, detail, at) VALUES (%s, %s, %s, %s, %s, %s)",
+                [(jid, user_id, ev, other, detail, now) for jid, ev, other, detail in lineage])
+
+    def lineage(self, journey_id: str) -> list[dict]:
+        rows = self.conn.execute("SELECT journey_id, event, other_id, detail, at FROM lineage"
+                                 " WHERE journey_id = %s OR other_id = %s ORDER BY seq", (journey_id, journey_id))
+        return [{"journey_id": r[0], "event": r[1], "other_id": r[2], "detail": r[3], "at": r[4]} for r in rows]
+
+    def add_override(self, user_id: str, journey_id: str, kind: str, value: str) -> None:
+        self.conn.execute("INSERT INTO overrides (user_id, journey_id, kind, value, at) VALUES (%s, %s, %s, %s, %s)",
+                          (user_id, journey_id, kind, value, _now()))
+
+    def overrides(self, user_id: str) -> list[dict]:
+        rows = self.conn.execute("SELECT journey_id, kind, value FROM overrides WHERE user_id = %s ORDER BY seq",
+                                 (user_id,))
+        return [{"journey_id": r[0], "kind": r[1], "value": r[2]} for r in rows]
+
+    def input_digests(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT user_id, digest FROM user_inputs").fetchall())
+
+    def set_input_digest(self, user_id: str, digest: str) -> None:
+        self.conn.execute("""INSERT INTO user_inputs VALUES (%s, %s)
+                             ON CONFLICT (user_id) DO UPDATE SET digest = excluded.digest""", (user_id, digest))
+
+    def online_state(self, user_id: str) -> tuple[str, bytes] | None:
+        r = self.conn.execute("SELECT model_version, state FROM online_state WHERE user_id = %s", (user_id,)).fetchone()
+        return None if r is None else (r[0], bytes(r[1]))
+
+    def put_online_state(self, user_id: str, model_version: str, state: bytes) -> None:
+        self.conn.execute("""INSERT INTO online_state VALUES (%s, %s, %s) ON CONFLICT (user_id)
+                             DO UPDATE SET model_version = excluded.model_version, state = excluded.state""",
+                          (user_id, model_version, bytes(state)))
+
+    def insert_new_events(self, events: Iterable[Event]) -> list[Event]:
+        """Add events; return those that were not stored yet (in input order, each once)."""
+        events = list(events)
+        keys = [(e.user_id, e.item_id, _ts(e.timestamp), e.kind, float(e.weight), e.query or "") for e in events]
+        if not keys:
+            return []
+        with self.conn.transaction():
+            self._stage("events", ("user_id", "item_id", "ts", "kind", "weight", "query"), keys)
+            fresh = {tuple(r) for r in self.conn.execute(
+                """INSERT INTO events SELECT DISTINCT * FROM _stage_events ON CONFLICT DO NOTHING
+                   RETURNING user_id, item_id, ts, kind, weight, query""")}
+        out = []
+        for e, k in zip(events, keys):
+            if k in fresh:
+                fresh.discard(k)
+                out.append(e)
+        return out
+
+    def user_ids(self) -> list[str]:
+        return sorted((r[0] for r in self.conn.execute("SELECT DISTINCT user_id FROM events")), key=user_order)
 
     # -- runs -----------------------------------------------------------------------------
     def start_run(self, params: dict) -> int:
