@@ -164,3 +164,8 @@ def movielens_cmd(
     report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
     if as_json:
         typer.echo(report.json_line(out))
+
+
+from journeys.bench import scale as _scale  # noqa: E402  (issue 14: `bench scale`)
+
+_scale.register(bench_app)
