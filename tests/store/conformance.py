@@ -211,6 +211,15 @@ class StoreConformance:
         store.add_events(Event(u, "i", T) for u in ("b", "10", "a", "2"))
         assert store.user_ids() == ["2", "10", "a", "b"]
 
+    # -- after naming (issue 8): expansions, latest event time ------------------------------
+    def test_expansions_and_latest_event_time(self, store):
+        assert store.get_expansion("guitar") is None and store.latest_event_time() is None
+        store.put_expansion("guitar", {"related": ["Banjo", "Ukulele"], "n": 2})
+        store.put_expansion("guitar", {"related": ["Bass"]})
+        assert store.get_expansion("guitar") == {"related": ["Bass"]}
+        store.add_events([Event("a", "i", T), Event("b", "i", T + timedelta(days=3, microseconds=5))])
+        assert store.latest_event_time() == T + timedelta(days=3, microseconds=5)
+
     # -- persistence ------------------------------------------------------------------------
     def test_everything_survives_reopening(self, store):
         store.upsert_items([Item("u1", "Ukulele")])

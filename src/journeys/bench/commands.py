@@ -166,6 +166,10 @@ def movielens_cmd(
         typer.echo(report.json_line(out))
 
 
+from journeys.bench import stages as _stages  # noqa: E402
+
+_stages.command(bench_app)  # journeys bench journeys
+
 from journeys.bench import scale as _scale  # noqa: E402  (issue 14: `bench scale`)
 
 _scale.register(bench_app)

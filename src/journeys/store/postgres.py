@@ -84,6 +84,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE user_inputs (user_id TEXT COLLATE "C" PRIMARY KEY, digest TEXT NOT NULL);
     CREATE TABLE online_state (user_id TEXT COLLATE "C" PRIMARY KEY, model_version TEXT NOT NULL, state BYTEA NOT NULL);
     """,
+    # after naming (issue 8): expansion candidates, keyed by the normalised journey name
+    """
+    CREATE TABLE expansions (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL, created TEXT NOT NULL);
+    """,
 ]
 
 _JOURNEY_COLUMNS = ("journey_id", "user_id", "name", "name_source", "keywords", "n_events", "first_seen",
@@ -370,6 +374,20 @@ class PostgresStore:
 
     def user_ids(self) -> list[str]:
         return sorted((r[0] for r in self.conn.execute("SELECT DISTINCT user_id FROM events")), key=user_order)
+
+    # -- after naming (issue 8): expansion key-value table and the latest event time --------
+    def get_expansion(self, key: str) -> dict | None:
+        row = self.conn.execute("SELECT value FROM expansions WHERE key = %s", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_expansion(self, key: str, value: dict) -> None:
+        self.conn.execute("""INSERT INTO expansions VALUES (%s, %s, %s) ON CONFLICT (key)
+                             DO UPDATE SET value = excluded.value, created = excluded.created""",
+                          (key, json.dumps(value, sort_keys=True), _now()))
+
+    def latest_event_time(self) -> datetime | None:
+        row = self.conn.execute("SELECT MAX(ts) FROM events").fetchone()
+        return None if row is None or row[0] is None else _dt(row[0])
 
     # -- runs -----------------------------------------------------------------------------
     def start_run(self, params: dict) -> int:
