@@ -176,3 +176,7 @@ recs_cli.register(bench_app)
 from journeys.bench import injection as _injection  # noqa: E402  (journeys bench injection)
 
 _injection.register(bench_app)
+
+from journeys.bench import scale as _scale  # noqa: E402  (issue 14: `bench scale`)
+
+_scale.register(bench_app)
