@@ -32,6 +32,20 @@ def _at_least(value: int, low: int, option: str) -> int:
     return value
 
 
+def apply_batch_options(settings, executor: Optional[str], workers: Optional[int], ray_address: Optional[str]) -> None:
+    """--executor, --workers and --ray-address, shared by discover, ingest and refresh."""
+    from journeys.batch import EXECUTORS
+
+    if executor is not None:
+        if executor not in EXECUTORS:
+            raise ConfigError(f"unknown executor '{executor}'; choose one of: {', '.join(EXECUTORS.names())}")
+        settings.batch.executor = executor
+    if workers is not None:
+        settings.batch.workers = workers
+    if ray_address is not None:
+        settings.batch.ray_address = ray_address
+
+
 def _store(db: Optional[Path]):
     from journeys.store import open_store
 
@@ -53,6 +67,9 @@ def discover(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
     now: Optional[datetime] = typer.Option(None, "--now", help="judge stages at this UTC time [latest event in the store]"),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="text encoding of the input files [utf-8], e.g. latin-1"),
+    executor: Optional[str] = typer.Option(None, "--executor", help="where per-user work runs: local (default) or ray"),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [1]"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address", help="join this Ray cluster instead of starting one"),
 ) -> None:
     """Ingest activity logs, find every user's journeys and store them."""
     from journeys.ingest import DATASETS, ColumnMap, load_events
@@ -71,6 +88,7 @@ def discover(
         settings.ingest.min_rating = min_rating
     if now is not None:
         settings.after.now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    apply_batch_options(settings, executor, workers, ray_address)
     if (events is None) == (dataset is None):
         raise ConfigError("give exactly one of --events PATH or --dataset NAME")
     if dataset is not None and dataset not in DATASETS:

@@ -96,6 +96,15 @@ class AfterSettings(BaseModel):
         return dict(self.params.get(name, {}))
 
 
+class BatchSettings(BaseModel):
+    """Where per-user work runs: `local` (this process, or a pool of `workers` processes) or `ray`
+    (a local Ray with `workers` CPUs, or the cluster at `ray_address`)."""
+
+    executor: str = "local"
+    workers: int = Field(1, ge=1)
+    ray_address: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JOURNEYS_", env_nested_delimiter="__", toml_file="journeys.toml", extra="ignore"
@@ -103,6 +112,7 @@ class Settings(BaseSettings):
 
     db: Path = Path("journeys.db")
     busy_timeout: float = Field(10.0, ge=0)  # seconds a writer waits for another writer's lock
+    batch: BatchSettings = BatchSettings()
     seed: int = 0
     ingest: IngestSettings = IngestSettings()
     embed: EmbedSettings = EmbedSettings()

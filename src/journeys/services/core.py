@@ -126,6 +126,33 @@ def _input_digest(config: str, events: Sequence) -> str:
     return h.hexdigest()
 
 
+def _partition_part(shared: bytes, users: list) -> list:
+    """One executor task: rebuild the fitted model from its bytes and partition these users."""
+    from journeys.model import FittedModel, partition_users
+
+    return partition_users(FittedModel.from_bytes(shared), users)
+
+
+def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
+    """The clusterer's per-user work on the configured executor: the fitted model goes to the
+    workers once (as npz bytes), partitions of users are hash buckets. In this process (the
+    default, one worker) nothing is shipped and each user is partitioned when computed."""
+    from journeys.batch import EXECUTORS, default_partitions
+    from journeys.batch import partition_users as buckets
+    from journeys.model import FittedModel
+
+    b = settings.batch
+    if (b.executor == "local" and b.workers <= 1) or not users:
+        return {}
+    events = dict(users)
+    n = default_partitions(len(users), b.workers)
+    chunks = [[(u, events[u]) for u in part] for part in buckets(events, n) if part]
+    options = {"workers": b.workers} | ({"address": b.ray_address} if b.executor == "ray" else {})
+    with EXECUTORS.create(b.executor, **options) as ex:
+        done = ex.map(_partition_part, FittedModel.of(pipe).to_bytes(), chunks)
+    return {p.user_id: p for part in done for p in part}
+
+
 def recompute(store: Store, settings: Settings, progress: Progress | None = None, *,
               users: Sequence[str] | None = None, pipeline: Pipeline | None = None, secs: dict,
               run_id: int, ingest: dict, quarantine_file: str | None, force: bool = False) -> DiscoverSummary:
@@ -150,11 +177,12 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
+    parts = partition_in_batch(pipe, settings, [(u, by_user[u]) for u in wanted])
     n_j = changed = unassigned = 0
     results = {}
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         for user in wanted:
-            results[user] = compute_user(pipe, store, user, by_user[user])
+            results[user] = compute_user(pipe, store, user, by_user[user], parts.get(user))
             tick.advance()
     # stage, rank, diversify, expand: collaborative candidates see every user's journeys
     others = [j for j in store.journeys() if j.user_id not in results] if results else []
