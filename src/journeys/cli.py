@@ -127,14 +127,13 @@ def discover(
 def show(user: str = typer.Argument(..., help="user id"), db: Optional[Path] = DB,
          evidence: int = typer.Option(3, "--evidence", help="evidence titles per journey")) -> None:
     """A user's journeys by rank: name, stage, keywords, time span, size, evidence and related journeys."""
-    from journeys.services import user_journeys
     from journeys.services.after import score_note
+    from journeys.services.core import user_view
 
     _at_least(evidence, 0, "--evidence")
     with _store(db) as store:
-        journeys = user_journeys(store, user)
-        titles = {k: v.title for k, v in store.items([i for j in journeys for i in j.evidence[:evidence]]).items()}
-        n_unassigned = len(store.unassigned(user))
+        view = user_view(store, user, evidence)
+    journeys, titles, n_unassigned = view.journeys, view.titles, view.unassigned
     # every user-supplied value is literal text (never markup) and clipped for display
     table = Table(title=text(f"user {user}: {len(journeys)} journeys, {n_unassigned} unassigned items"),
                   caption=text(score_note(journeys), max_chars=10_000), show_lines=True)
@@ -177,9 +176,8 @@ def users(db: Optional[Path] = DB, limit: int = typer.Option(0, "--limit", help=
 def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--format", help="jsonl, csv or parquet"),
            out_path: Optional[Path] = typer.Option(None, "--out", help="output file [jsonl: stdout]")) -> None:
     """Every journey, one record each."""
-    from journeys.services import journey_record
-
     from journeys.paths import check_writable
+    from journeys.services.core import export_records
 
     if format not in ("jsonl", "csv", "parquet"):
         raise ConfigError(f"unknown export format '{format}': use jsonl, csv or parquet")
@@ -188,10 +186,7 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
     if out_path is not None:
         check_writable(out_path, "--out", create_dirs=False)
     with _store(db) as store:
-        records, seen = [], {}
-        for j in store.journeys():  # by user, then rank
-            seen[j.user_id] = seen.get(j.user_id, 0) + 1
-            records.append({**journey_record(j), "rank": seen[j.user_id]})
+        records = export_records(store)
     if format == "jsonl":
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         if out_path is None:

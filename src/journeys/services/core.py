@@ -246,3 +246,29 @@ def journey_record(j: Journey, titles: dict[str, str] | None = None) -> dict:
     if titles is not None:
         rec["titles"] = [titles.get(i, i) for i in j.item_ids]
     return rec
+
+
+@dataclass
+class UserView:
+    """What `show` (and the API's journey list) presents for one user."""
+
+    user_id: str
+    journeys: list[Journey]
+    titles: dict[str, str]  # evidence item -> title
+    unassigned: int
+
+
+def user_view(store: Store, user_id: str, evidence: int = 3) -> UserView:
+    journeys = user_journeys(store, user_id)
+    ids = [i for j in journeys for i in j.evidence[:evidence]]
+    titles = {k: v.title for k, v in store.items(ids).items()}
+    return UserView(user_id, journeys, titles, len(store.unassigned(user_id)))
+
+
+def export_records(store: Store) -> list[dict]:
+    """Every journey as a record, by user, then rank (1 = first)."""
+    records, seen = [], {}
+    for j in store.journeys():
+        seen[j.user_id] = seen.get(j.user_id, 0) + 1
+        records.append({**journey_record(j), "rank": seen[j.user_id]})
+    return records
