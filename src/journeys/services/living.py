@@ -66,7 +66,9 @@ def finish_quickly(pipe: Pipeline, store, res: UserResult, events: Sequence[Even
     journeys = [dataclasses.replace(j, related=stored[j.journey_id].related) if j.journey_id in stored else j
                 for j in res.journeys]
     act = UserActivity.of(res.user_id, [e for e in events if pipe.is_interest(e)], resolve_now(s, store, events))
-    done = finish_user(journeys, AfterContext(act, AfterStages.build(s, store)))
+    if getattr(pipe, "after_store_", None) is not store:  # built once per process and store
+        pipe.after_stages_, pipe.after_store_ = AfterStages.build(s, store), store
+    done = finish_user(journeys, AfterContext(act, pipe.after_stages_))
     return dataclasses.replace(res, journeys=tuple(done))
 
 

@@ -102,6 +102,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN host TEXT;
     UPDATE runs SET status = CASE WHEN finished IS NULL THEN 'interrupted' ELSE 'finished' END;
     """,
+    # the latest event time (`now` for stages) without a scan of every event
+    """
+    CREATE INDEX events_ts ON events (ts);
+    """,
 ]
 
 
