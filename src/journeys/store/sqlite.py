@@ -238,7 +238,7 @@ class SQLiteStore:
             self._check_path()
             self.read_only = self.path.exists() and not _writable(self.path)
         self.conn = self._connect(memory)
-        self._check_database()
+        self._check_database_consistently()
         if not self.read_only:
             try:
                 self.conn.execute("PRAGMA journal_mode=WAL")
@@ -294,6 +294,17 @@ class SQLiteStore:
             conn.close()
         return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, check_same_thread=False,
                                factory=_Connection)
+
+    def _check_database_consistently(self) -> None:
+        """The check in one read transaction: the version and the tables it reads are one snapshot,
+        never the tables of a migration committed between the two reads."""
+        if self.conn.in_transaction:
+            return self._check_database()
+        self.conn.execute("BEGIN")
+        try:
+            self._check_database()
+        finally:
+            self.conn.rollback()
 
     def _check_database(self) -> None:
         """Refuse an SQLite file that some other program owns, or a newer journeys schema."""
