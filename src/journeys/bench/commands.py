@@ -162,5 +162,9 @@ def movielens_cmd(
     s = out["setup"]
     title = f"MovieLens latest-small: {s['users']} users, ratings >= {s['min_rating']}, {s['embedder']}"
     report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
+    from journeys.bench import granularity
+
+    report.console().print(report.table(out["results"], "granularity", columns=granularity.COLUMNS))
+    report.console().print(granularity.decile_table(out["results"], "journeys per user by activity decile"))
     if as_json:
         typer.echo(report.json_line(out))
