@@ -51,6 +51,8 @@ class ICPC:
         collaborative: float = 0.5,
         text_threshold: float | None = 0.3,
         collaborative_dims: int = 64,
+        split_distance: float | None = None,
+        max_share: float | None = None,
         seed: int = 0,
         **_: object,
     ):
@@ -61,6 +63,8 @@ class ICPC:
         self.collaborative = collaborative
         self.text_threshold = text_threshold
         self.collaborative_dims = collaborative_dims
+        self.split_distance = split_distance
+        self.max_share = max_share
         self.seed = seed
 
     def fit(self, corpus: Corpus) -> "ICPC":
@@ -118,7 +122,16 @@ class ICPC:
             labels = self._merge(x, labels)
         if self.refine and n:
             labels = self._refine(x, labels, th)
-        return drop_small(labels, self.min_size)
+        labels = drop_small(labels, self.min_size)
+        if self.split_distance is not None:
+            from journeys.extract.split import split_journeys
+
+            labels = drop_small(split_journeys(x, labels, self.split_distance, self.min_size), 1)
+        if self.max_share is not None:
+            from journeys.extract.split import split_dominant
+
+            labels = drop_small(split_dominant(x, labels, self.max_share, self.min_size), 1)
+        return labels
 
     def _merge(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
         labels = labels.copy()
