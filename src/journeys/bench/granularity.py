@@ -41,11 +41,12 @@ def _sizes(pred: Mapping[str, int]) -> list[int]:
 
 
 def deciles(activity: np.ndarray) -> np.ndarray:
-    """Decile 1..10 of each user by activity (ties broken by position, so deciles are equal-sized)."""
+    """Decile 1..10 of each user by activity (ties broken by position, so deciles are equal-sized;
+    the heaviest user is always in decile 10)."""
     n = len(activity)
     order = np.argsort(activity, kind="stable")
     out = np.empty(n, dtype=np.int64)
-    out[order] = np.arange(n) * 10 // max(n, 1) + 1
+    out[order] = -((-(np.arange(n) + 1) * 10) // max(n, 1))  # ceil((rank + 1) * 10 / n)
     return out
 
 
