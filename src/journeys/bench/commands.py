@@ -179,3 +179,11 @@ def movielens_cmd(
     report.console().print(granularity.decile_table(out["results"], "journeys per user by activity decile"))
     if as_json:
         typer.echo(report.json_line(out))
+
+
+from journeys.bench import stages as _stages  # noqa: E402
+
+_stages.command(bench_app)  # journeys bench journeys
+from journeys.bench import recs_cli  # noqa: E402  (journeys bench recs)
+
+recs_cli.register(bench_app)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from journeys.errors import DataError
+from journeys.errors import ConfigError, DataError
 from journeys.types import Event, Item
 
 EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -175,9 +175,9 @@ def make_users(
       Noise items stay uniform (one-offs). 0 keeps the uniform choice (and the same draws).
     """
     if not collections:
-        raise ValueError("make_users needs at least one collection")
+        raise ConfigError("make_users needs at least one collection")
     if k[0] < 1 or k[0] > k[1] or items[0] < 1 or items[0] > items[1] or not 0 <= noise:
-        raise ValueError(f"bad ranges: k={k}, items={items}, noise={noise}")
+        raise ConfigError(f"bad ranges: k={k}, items={items}, noise={noise}")
     rng = np.random.default_rng(seed)
     if popularity > 0:
         prng = np.random.default_rng([seed, 1])
