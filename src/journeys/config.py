@@ -48,6 +48,9 @@ class ICPCSettings(BaseModel):
     collaborative: float = 0.5
     text_threshold: float | None = 0.3
     collaborative_dims: int = 64
+    split_distance: float | None = 2.0
+    max_share: float | None = 0.8
+    cooc_floor: float | None = None
 
 
 class HierarchicalSettings(BaseModel):
