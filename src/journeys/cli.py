@@ -154,6 +154,7 @@ def _mount_subcommands() -> None:
     from journeys.bench.commands import bench_app
 
     llm_cli.register(app)  # journeys name, journeys judge
+    __import__("journeys.serve_cli").serve_cli.register(app)  # journeys serve, journeys keys (issue 10)
     llm_cli.register_bench(bench_app)  # journeys bench naming, journeys bench judge
     app.add_typer(bench_app, name="bench", help="Benchmarks: extraction, sweep, movielens, naming, judge, speed.")
 
