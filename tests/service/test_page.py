@@ -1,0 +1,78 @@
+"""The web page in a real browser (Playwright + Debian's chromium) against a real server."""
+
+from __future__ import annotations
+
+import os
+
+import httpx
+import pytest
+
+from tests.service.browser import CHROMIUM, browser, server
+
+pytest.importorskip("playwright")
+pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian chromium (make install)")
+
+
+@pytest.fixture(scope="module")
+def running(served_db, tmp_path_factory):
+    """One server and one browser for the module, on a private copy of the fixture database."""
+    import shutil
+
+    path, keys = served_db
+    db = tmp_path_factory.mktemp("page") / "j.db"
+    shutil.copy(path, db)
+    with server(db) as base, browser() as b:
+        yield base, b, keys
+
+
+@pytest.fixture
+def site(running):
+    base, b, keys = running
+    context = b.new_context()  # a fresh sessionStorage per test
+    try:
+        yield base, context.new_page(), keys
+    finally:
+        context.close()
+
+
+def sign_in(page, base, key):
+    page.goto(base + "/")
+    page.get_by_label("API key", exact=True).fill(key)
+    page.get_by_label("API key", exact=True).press("Enter")  # the keyboard is enough
+    page.wait_for_selector("#cards .card")
+
+
+def names_from_api(base, key, user):
+    r = httpx.get(f"{base}/v1/users/{user}/journeys", headers={"Authorization": f"Bearer {key}"})
+    return [j["name"] for j in r.json()["journeys"]]
+
+
+def test_page_shows_the_users_journeys(site):
+    base, page, keys = site
+    sign_in(page, base, keys["alice"])
+    assert page.locator("#cards .card h3").all_inner_texts() == names_from_api(base, keys["alice"], "alice")
+    assert page.locator("#timeline svg .tl-row").count() == len(names_from_api(base, keys["alice"], "alice"))
+    assert page.locator("#cards .card .evidence li").count() > 0
+    # the key lives in this tab's sessionStorage: a reload signs in again without typing it
+    page.reload()
+    page.wait_for_selector("#cards .card")
+    assert "alice" in page.locator("#who").inner_text()
+
+
+def test_bad_key_is_announced(site):
+    base, page, _ = site
+    page.goto(base + "/")
+    page.get_by_label("API key", exact=True).fill("jk_bad_key")
+    page.get_by_role("button", name="Open").click()
+    status = page.get_by_role("status")
+    status.filter(has_text="not accepted").wait_for()
+    assert page.locator("#main").is_hidden()
+
+
+def test_admin_picks_a_user(site):
+    base, page, keys = site
+    sign_in(page, base, keys["admin"])
+    page.get_by_label("User", exact=True).fill("bob")
+    page.get_by_label("User", exact=True).press("Enter")
+    page.locator("#who", has_text="bob").wait_for()
+    assert page.locator("#cards .card h3").all_inner_texts() == names_from_api(base, keys["admin"], "bob")
