@@ -64,6 +64,29 @@ class KeywordModel:
         self.terms_ = self.vectorizer_.get_feature_names_out()
         return self
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted model as arrays (stored as a versioned artifact; no pickle)."""
+        if getattr(self, "X_", None) is None:
+            return {"item_ids": np.asarray(getattr(self, "item_ids_", []), dtype=str)}
+        X = self.X_.tocsr()
+        return {"item_ids": np.asarray(self.item_ids_, dtype=str), "terms": np.asarray(self.terms_, dtype=str),
+                "data": X.data, "indices": X.indices, "indptr": X.indptr,
+                "shape": np.asarray(X.shape), "global_idf": self.global_idf_}
+
+    def load_state(self, a: Mapping[str, np.ndarray]) -> "KeywordModel":
+        from scipy import sparse
+
+        self.item_ids_ = a["item_ids"].tolist()
+        self.row_ = {item_id: i for i, item_id in enumerate(self.item_ids_)}
+        self.vectorizer_ = None
+        if "terms" not in a:
+            self.X_ = None
+            return self
+        self.X_ = sparse.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=tuple(a["shape"].tolist()))
+        self.terms_ = a["terms"]
+        self.global_idf_ = a["global_idf"]
+        return self
+
     def keywords(
         self, groups: Sequence[Sequence[str]], others: Sequence[str] = ()
     ) -> list[list[str]]:

@@ -8,7 +8,7 @@ time order -> clusterer -> keywords -> namer -> Journeys (ranked), plus the unas
 from __future__ import annotations
 
 import hashlib
-import pickle
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +18,7 @@ from journeys.config import Settings
 from journeys.embed import EMBEDDERS, Embedder, item_text
 from journeys.embed.text import content_hash
 from journeys.extract import CLUSTERERS, NOISE, Clusterer, Corpus, UserHistory
+from journeys.identity import Group, journey_id
 from journeys.keywords import KeywordModel
 from journeys.name import NAMERS, JourneyDraft, Namer, NamingContext
 from journeys.progress import Progress, QuietProgress
@@ -34,9 +35,22 @@ class UserResult:
     unassigned: tuple[str, ...]
 
 
-def journey_id(user_id: str, seed_item: str) -> str:
-    """Stable across runs: a journey is identified by its user and the item that started it."""
-    return "j_" + hashlib.sha1(f"{user_id}\x1f{seed_item}".encode()).hexdigest()[:16]
+@dataclass(frozen=True)
+class Partition:
+    user_id: str
+    groups: tuple[tuple[str, ...], ...]  # item ids per journey, each in time order
+    unassigned: tuple[str, ...]
+
+
+def dump_arrays(arrays: Mapping[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+def load_arrays(blob: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(blob), allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -67,6 +81,7 @@ class Pipeline:
         self.texts_: dict[str, str] = {}
         self.vectors_: dict[str, np.ndarray] = {}
         self.embedded_ = 0  # how many texts the last prepare() actually had to embed
+        self.model_version_ = ""  # digest of the global fit in use
 
     # -- global preparation -----------------------------------------------------------------
     def is_interest(self, event: Event) -> bool:
@@ -79,7 +94,7 @@ class Pipeline:
         template = self.settings.embed.template
         self.texts_ = {k: item_text(v, template) for k, v in self.items_.items()}
         self.vectors_ = self.embed_texts(self.texts_)
-        self.keywords.fit(self.texts_)
+        self.fit_keywords()
         by_user: dict[str, list[Event]] = {}
         for e in events:
             by_user.setdefault(e.user_id, []).append(e)
@@ -87,25 +102,81 @@ class Pipeline:
         return self
 
     def fit_clusterer(self, corpus: Corpus) -> None:
-        """Fit the clusterer on everybody's histories. Its learned state (attributes ending in
-        `_`) is kept in the store under a digest of its settings and of the corpus, so a warm
-        re-run on the same input does not learn it again. (An embeddings-only cache, such as the
-        benchmarks' on-disk one, keeps no such state.)"""
-        key = None
-        if hasattr(self.store, "get_artifact"):
-            h = hashlib.sha256(repr((self.clusterer.name, self.embedder.name, sorted(
-                (k, repr(v)) for k, v in vars(self.clusterer).items() if not k.endswith("_")))).encode())
-            for hist in corpus.histories:
-                h.update(repr((hist.user_id, hist.item_ids, hist.texts)).encode())
-            key = "fit:" + h.hexdigest()
+        """Fit the clusterer on everybody's histories. The learned state is a versioned artifact:
+        kept in the store as arrays (npz, never pickle) under a digest of the clusterer's settings
+        and of the corpus, so a run on unchanged data does not learn it again, and `ingest` applies
+        the current version (`model:current`) without relearning it on every new event."""
+        h = hashlib.sha256(repr((self.clusterer.name, self.embedder.name, sorted(
+            (k, repr(v)) for k, v in vars(self.clusterer).items() if not k.endswith("_")))).encode())
+        for hist in corpus.histories:
+            h.update(repr((hist.user_id, hist.item_ids, hist.texts)).encode())
+        key = "fit:" + h.hexdigest()
+        self.model_version_ = h.hexdigest()[:16]
+        can_save = hasattr(self.store, "get_artifact") and hasattr(self.clusterer, "state")
+        if can_save:
             blob = self.store.get_artifact(key)
             if blob is not None:
-                vars(self.clusterer).update(pickle.loads(blob))
+                self.clusterer.load_state(load_arrays(blob))
+                self.store.put_artifact("model:current", key.encode())
                 return
         self.clusterer.fit(corpus)
-        if key is not None:
-            learned = {k: v for k, v in vars(self.clusterer).items() if k.endswith("_")}
-            self.store.put_artifact(key, pickle.dumps(learned, protocol=pickle.HIGHEST_PROTOCOL))
+        if can_save:
+            self.store.put_artifact(key, dump_arrays(self.clusterer.state()))
+            self.store.put_artifact("model:current", key.encode())
+
+    def fit_keywords(self) -> None:
+        """Fit the keyword model on the texts in use; kept as arrays (`keywords:current`) so that
+        `ingest` can score keywords without refitting it."""
+        h = hashlib.sha256(repr((self.keywords.top_n, self.keywords.ngram_range)).encode())
+        for k in sorted(self.texts_):
+            h.update(repr((k, self.texts_[k])).encode())
+        key = "keywords:" + h.hexdigest()
+        saving = hasattr(self.store, "get_artifact")
+        blob = self.store.get_artifact(key) if saving else None
+        if blob is not None:
+            self.keywords.load_state(load_arrays(blob))
+        else:
+            self.keywords.fit(self.texts_)
+            if saving:
+                self.store.put_artifact(key, dump_arrays(self.keywords.state()))
+        if saving:
+            self.store.put_artifact("keywords:current", key.encode())
+
+    def load_current(self) -> bool:
+        """Load the global fit and keyword model of the last full run (what `ingest` applies,
+        without relearning them); False when the store has none."""
+        if not hasattr(self.store, "get_artifact"):
+            return False
+        kw = self.store.get_artifact("keywords:current")
+        blob = self.store.get_artifact(kw.decode()) if kw else None
+        if blob is None:
+            return False
+        self.keywords.load_state(load_arrays(blob))
+        return self.load_current_model() or not hasattr(self.clusterer, "load_state")
+
+    def ensure_items(self, item_ids: Iterable[str]) -> None:
+        """Make the given catalogue items usable (text and vector), embedding only new texts."""
+        missing = sorted(set(item_ids) - set(self.items_))
+        if not missing:
+            return
+        fresh = self.store.items(missing)
+        template = self.settings.embed.template
+        texts = {k: item_text(v, template) for k, v in fresh.items()}
+        self.items_.update(fresh)
+        self.texts_.update(texts)
+        self.vectors_.update(self.embed_texts(texts))
+
+    def load_current_model(self) -> bool:
+        """Load the clusterer state of the last full fit (what `ingest` applies); False if none."""
+        if not hasattr(self.store, "get_artifact") or not hasattr(self.clusterer, "load_state"):
+            return False
+        pointer = self.store.get_artifact("model:current")
+        blob = self.store.get_artifact(pointer.decode()) if pointer else None
+        if blob is None:
+            return False
+        self.clusterer.load_state(load_arrays(blob))
+        self.model_version_ = pointer.decode()[len("fit:"):][:16]
+        return True
 
     def embed_texts(self, texts: Mapping[str, str]) -> dict[str, np.ndarray]:
         """Vectors per key; texts already embedded by this model (in the store) are not redone."""
@@ -138,24 +209,41 @@ class Pipeline:
         vecs = np.stack([self.vectors_[i] for i in ids]) if ids else np.zeros((0, dim), dtype=np.float32)
         return UserHistory(user_id, ids, vecs, tuple(self.texts_[i] for i in ids))
 
-    def run_user(self, user_id: str, events: Sequence[Event]) -> UserResult:
+    def partition(self, user_id: str, events: Sequence[Event]) -> Partition:
+        """The clusterer's grouping of the user's interest items: groups in order of their first
+        item, each in time order, plus the unassigned items."""
         events = [e for e in events if e.user_id == user_id]
         hist = self.history(user_id, events)
         labels = self.clusterer.assign(hist) if len(hist) else np.zeros(0, dtype=np.int64)
         if len(labels) != len(hist):
             raise RuntimeError(f"clusterer {self.clusterer.name} returned {len(labels)} labels for {len(hist)} items")
-        groups = [np.flatnonzero(labels == k) for k in sorted(set(labels.tolist()) - {NOISE})]
+        groups = [tuple(hist.item_ids[i] for i in np.flatnonzero(labels == k))
+                  for k in sorted(set(labels.tolist()) - {NOISE})]
+        groups.sort(key=lambda g: hist.item_ids.index(g[0]))
         unassigned = tuple(hist.item_ids[i] for i in np.flatnonzero(labels == NOISE))
-        member_ids = [[hist.item_ids[i] for i in g] for g in groups]
+        return Partition(user_id, tuple(groups), unassigned)
+
+    def materialise(self, user_id: str, events: Sequence[Event], groups: Sequence[Group],
+                    unassigned: Sequence[str] = ()) -> UserResult:
+        """Journeys from groups whose identity is settled: centroid, evidence, span, keywords and a
+        name (the user's own name where they gave one)."""
+        events = [e for e in events if e.user_id == user_id]
+        hist = self.history(user_id, events)
+        pos = {item: n for n, item in enumerate(hist.item_ids)}
+        groups = [g for g in groups if any(i in pos for i in g.item_ids)]
+        member_ids = [sorted((i for i in dict.fromkeys(g.item_ids) if i in pos), key=pos.__getitem__) for g in groups]
+        in_groups = {i for ids in member_ids for i in ids}
+        unassigned = tuple(i for i in unassigned if i in pos and i not in in_groups)
         kws = self.keywords.keywords(member_ids, unassigned)
         stats: dict[str, list] = {}
         for e in events:
             if self.is_interest(e):
                 stats.setdefault(e.item_id, []).append(e.timestamp)
         drafts, partial = [], []
-        for g, ids, kw in zip(groups, member_ids, kws):
-            centroid = _unit(hist.vectors[g].sum(axis=0))
-            near = g[np.argsort(-(hist.vectors[g] @ centroid), kind="stable")]
+        for ids, kw in zip(member_ids, kws):
+            rows = np.array([pos[i] for i in ids])
+            centroid = _unit(hist.vectors[rows].sum(axis=0))
+            near = rows[np.argsort(-(hist.vectors[rows] @ centroid), kind="stable")]
             titles = tuple(self.items_[i].title for i in ids)
             drafts.append(JourneyDraft(user_id, tuple(ids), titles, tuple(kw),
                                        tuple(self.items_[hist.item_ids[i]].title for i in near)))
@@ -164,9 +252,16 @@ class Pipeline:
             partial.append((centroid, evidence, len(stamps), min(stamps), max(stamps)))
         names = self.namer.name_user(NamingContext(user_id, tuple(drafts))) if drafts else []
         journeys = [
-            Journey(journey_id(user_id, d.item_ids[0]), user_id, n.name, n.source, d.keywords, d.item_ids,
-                    n_ev, first, last, tuple(float(x) for x in c), evidence, score=float(n_ev))
-            for d, n, (c, evidence, n_ev, first, last) in zip(drafts, names, partial)
+            Journey(g.journey_id or journey_id(user_id, d.item_ids[0]), user_id,
+                    g.name if g.name else n.name, g.name_source if g.name else n.source, d.keywords, d.item_ids,
+                    n_ev, first, last, tuple(float(x) for x in c), evidence, score=float(n_ev),
+                    score_source="size", parent_id=g.parent_id, hidden=g.hidden, pinned=g.pinned)
+            for g, d, n, (c, evidence, n_ev, first, last) in zip(groups, drafts, names, partial)
         ]
-        journeys.sort(key=lambda j: (-j.score, j.first_seen, j.journey_id))
+        journeys.sort(key=lambda j: (not j.pinned, j.hidden, -j.score, j.first_seen, j.journey_id))
         return UserResult(user_id, tuple(journeys), unassigned)
+
+    def run_user(self, user_id: str, events: Sequence[Event]) -> UserResult:
+        """Partition and materialise with fresh ids (no stored identity): what a first run gives."""
+        part = self.partition(user_id, events)
+        return self.materialise(user_id, events, [Group(list(g)) for g in part.groups], part.unassigned)

@@ -72,6 +72,28 @@ class ICPC:
             self.cooc_index_ = self.cooc_.index()
         return self
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The learned state as plain arrays (what the store keeps and workers receive)."""
+        cooc = getattr(self, "cooc_", None)
+        if cooc is None:
+            return {}
+        return {"cooc_item_ids": np.asarray(cooc.item_ids, dtype=str), "cooc_vectors": cooc.vectors,
+                "cooc_users": np.asarray(cooc.users, dtype=np.float64)}
+
+    def load_state(self, arrays: dict[str, np.ndarray]) -> "ICPC":
+        from journeys.extract.cooccur import CooccurrenceVectors
+
+        self.cooc_ = None
+        if "cooc_vectors" in arrays:
+            self.cooc_ = CooccurrenceVectors(tuple(arrays["cooc_item_ids"].tolist()),
+                                             arrays["cooc_vectors"].astype(np.float32), arrays["cooc_users"])
+            self.cooc_index_ = self.cooc_.index()
+        return self
+
+    def walk(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors ICPC walks (text, mixed with co-occurrence) and each item's threshold."""
+        return self._vectors(history)
+
     def _thresholds(self, w: np.ndarray) -> np.ndarray:
         """Per item: `threshold` for an item with full collaborative weight, `text_threshold` for
         one walked on text alone, linear in between (mixed vectors have higher cosines)."""

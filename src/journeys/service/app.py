@@ -123,6 +123,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     app.state.settings = config.settings or load_settings()
     app.state.stores = stores
     app.state.limiter = RateLimiter(config.rate, config.burst)
+    app.state.write_lock = threading.Lock()
     app.state.metrics = Metrics()
     errors.install(app)
     app.include_router(router)

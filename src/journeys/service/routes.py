@@ -3,13 +3,17 @@ service functions; nothing here computes journeys."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from journeys.service.auth import principal, require_admin, require_user
+from journeys.service.errors import ApiError, InvalidEvents, TooLarge
+from journeys.service.schemas import EventsBody, JourneyPatch, MergeBody, SplitBody, parse_rows
+from journeys.services import edits
 from journeys.services.core import list_users
 from journeys.services.keys import Principal
-from journeys.services.serve import journey_cards, journey_detail, journey_owner, timeline
+from journeys.services.online import add_events
+from journeys.services.serve import journey_cards, journey_owner, timeline
 
 router = APIRouter(prefix="/v1")
 Who = Depends(principal)
@@ -49,4 +53,83 @@ async def user_timeline(request: Request, user: str, bins: int = Query(48, ge=4,
 async def journey(request: Request, journey_id: str, who: Principal = Who) -> dict:
     store = store_of(request)
     require_user(who, journey_owner(store, journey_id))
-    return journey_detail(store, journey_id)
+    return edits.journey_detail(store, journey_id)
+
+
+# -- writes: run in the thread pool, one at a time (SQLite has one writer) -------------------------
+def _writing(request: Request):
+    return request.app.state.write_lock
+
+
+def _own_journey(request: Request, who: Principal, journey_id: str):
+    store = store_of(request)
+    require_user(who, journey_owner(store, journey_id))
+    return store
+
+
+@router.patch("/journeys/{journey_id}", tags=["edits"], summary="Rename, hide or show, pin or unpin a journey")
+def patch_journey(request: Request, journey_id: str, body: JourneyPatch, who: Principal = Who) -> dict:
+    store = _own_journey(request, who, journey_id)
+    if body.name is None and body.hidden is None and body.pinned is None:
+        raise ApiError("give at least one of name, hidden, pinned")
+    settings = request.app.state.settings
+    with _writing(request):
+        if body.name is not None:
+            edits.rename(store, journey_id, body.name, settings)
+        if body.hidden is not None:
+            edits.set_hidden(store, journey_id, body.hidden, settings)
+        if body.pinned is not None:
+            edits.set_pinned(store, journey_id, body.pinned, settings)
+        return edits.journey_detail(store, journey_id)
+
+
+@router.post("/journeys/{journey_id}/merge", tags=["edits"],
+             summary="Merge another journey of the same user into this one (this one keeps its id)")
+def merge_journey(request: Request, journey_id: str, body: MergeBody, who: Principal = Who) -> dict:
+    store = _own_journey(request, who, journey_id)
+    require_user(who, journey_owner(store, body.other_id))
+    with _writing(request):
+        edits.merge(store, journey_id, body.other_id, request.app.state.settings)
+        return edits.journey_detail(store, journey_id)
+
+
+@router.post("/journeys/{journey_id}/split", tags=["edits"],
+             summary="Split items off this journey into a new journey whose parent it is")
+def split_journey(request: Request, journey_id: str, body: SplitBody, who: Principal = Who) -> dict:
+    store = _own_journey(request, who, journey_id)
+    with _writing(request):
+        child = edits.split(store, journey_id, body.item_ids, request.app.state.settings)
+        return {"parent": edits.journey_detail(store, journey_id), "journey": edits.journey_detail(store, child.journey_id)}
+
+
+EVENTS_EXAMPLE = {"events": [{"user_id": "alice", "item_id": "u1", "timestamp": "2024-05-01T10:00:00Z",
+                              "kind": "view", "weight": 1.0}]}
+
+
+@router.post("/events", tags=["events"],
+             summary="Store a batch of events and update the affected journeys online",
+             description="Each row is checked on its own: valid rows are stored even when others are refused. "
+                         "All valid: 200 with the affected journeys. Some refused: 422 in the error shape, whose "
+                         "`details` say what was accepted and, per refused row, why.")
+def post_events(request: Request, body: EventsBody = Body(..., examples=[EVENTS_EXAMPLE]),
+                who: Principal = Who) -> dict:
+    state = request.app.state
+    if len(body.events) > state.config.max_events:
+        raise TooLarge(f"{len(body.events)} events in one batch; at most {state.config.max_events}")
+    events, where, rejected = parse_rows(body.events)
+    for e in events:
+        require_user(who, e.user_id)
+    store = store_of(request)
+    with _writing(request):
+        res = add_events(store, events, state.settings)
+    rejected += [{"row": where[r["index"]], "reason": r["reason"]} for r in res.rejected]
+    rejected.sort(key=lambda r: r["row"])
+    state.metrics.events.inc(res.added + res.duplicates)
+    state.metrics.events_rejected.inc(len(rejected))
+    report = {"accepted": res.added + res.duplicates, "added": res.added, "duplicates": res.duplicates,
+              "users": res.users, "affected": res.affected}
+    if rejected:
+        raise InvalidEvents(f"{len(rejected)} of {len(body.events)} events refused (row {rejected[0]['row']}: "
+                            f"{rejected[0]['reason']}); the other {report['accepted']} were stored",
+                            {**report, "rejected": rejected})
+    return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,7 +45,9 @@ def discover(
     pipeline: Pipeline | None = None,
     load_seconds: float | None = None,
 ) -> DiscoverSummary:
-    """Store the input, find every (or the given) user's journeys, and store them."""
+    """Add the input to the store (deduplicated against what it holds) and recompute the journeys
+    of every user whose inputs changed, from all their stored events: the store is the truth, the
+    input file only adds to it."""
     progress = progress or QuietProgress()
     secs: dict[str, float] = {} if load_seconds is None else {"load": load_seconds}
     t0 = time.perf_counter()
@@ -53,41 +57,91 @@ def discover(
     if quarantine_path is not None and len(data.quarantine):
         data.quarantine.write(quarantine_path)
     secs["store_input"] = time.perf_counter() - t0
+    summary = recompute(store, settings, progress, users=users, pipeline=pipeline, secs=secs, run_id=run_id,
+                        ingest=data.stats.as_dict(),
+                        quarantine_file=str(quarantine_path) if quarantine_path is not None and len(data.quarantine) else None)
+    summary.seconds["total"] = round(time.perf_counter() - t0 + secs.get("load", 0.0), 3)
+    store.finish_run(run_id, summary.as_dict())
+    return summary
 
+
+def refresh(store: Store, settings: Settings, progress: Progress | None = None,
+            users: Sequence[str] | None = None, pipeline: Pipeline | None = None) -> DiscoverSummary:
+    """The costly part of incremental updates: refit the global model on everything stored and
+    recompute the given users (all when None) with the full clusterer (merge, refine). The result
+    equals a full run's."""
+    t0 = time.perf_counter()
+    run_id = store.start_run({"settings": settings.model_dump(mode="json"), "refresh": list(users or [])})
+    known = set(store.user_ids())
+    missing = [u for u in users or () if u not in known]
+    if missing:
+        raise NotFound(f"no user '{missing[0]}' in the store")
+    summary = recompute(store, settings, progress, users=users, pipeline=pipeline, secs={}, run_id=run_id,
+                        ingest={}, quarantine_file=None, force=True)
+    summary.seconds["total"] = round(time.perf_counter() - t0, 3)
+    store.finish_run(run_id, summary.as_dict())
+    return summary
+
+
+def _config_digest(settings: Settings, model_version: str) -> str:
+    conf = settings.model_dump(mode="json")
+    conf.pop("db", None)
+    return hashlib.sha256(json.dumps([conf, model_version], sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _input_digest(config: str, events: Sequence) -> str:
+    h = hashlib.sha256(config.encode())
+    for e in sorted(events, key=lambda e: (e.timestamp, e.item_id, e.kind, e.weight, e.query or "")):
+        h.update(repr((e.item_id, e.timestamp.timestamp(), e.kind, e.weight, e.query)).encode())
+    return h.hexdigest()
+
+
+def recompute(store: Store, settings: Settings, progress: Progress | None = None, *,
+              users: Sequence[str] | None = None, pipeline: Pipeline | None = None, secs: dict,
+              run_id: int, ingest: dict, quarantine_file: str | None, force: bool = False) -> DiscoverSummary:
+    """Recompute journeys from what the store holds: refit the global model (a versioned artifact,
+    reused when nothing changed), then every user whose inputs (their events, the settings, the
+    model version) changed since their journeys were computed, or the given users when `force`."""
+    from journeys.services.living import compute_user, save_user
+
+    progress = progress or QuietProgress()
     t = time.perf_counter()
+    events = store.events()
     pipe = pipeline or Pipeline(settings, store, progress=progress)
-    pipe.prepare(data.items, data.events)
+    pipe.prepare(store.items(sorted({e.item_id for e in events})), events)
     secs["embed_and_prepare"] = time.perf_counter() - t
 
     t = time.perf_counter()
     by_user: dict[str, list] = {}
-    for e in data.events:
+    for e in events:
         by_user.setdefault(e.user_id, []).append(e)
-    wanted = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
+    config = _config_digest(settings, pipe.model_version_)
+    stored = store.input_digests()
+    digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
+    candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
+    wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
     n_j = changed = unassigned = 0
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         for user in wanted:
-            res = pipe.run_user(user, by_user[user])
-            changed += store.replace_journeys(user, res.journeys, res.unassigned)
+            res, ident = compute_user(pipe, store, user, by_user[user])
+            changed += save_user(pipe, store, res, ident, by_user[user])
+            store.set_input_digest(user, digests[user])
             n_j += len(res.journeys)
             unassigned += len(res.unassigned)
             tick.advance()
     secs["extract_and_name"] = time.perf_counter() - t
-    secs["total"] = time.perf_counter() - t0 + secs.get("load", 0.0)
-    summary = DiscoverSummary(
+    return DiscoverSummary(
         run_id=run_id,
-        ingest=data.stats.as_dict(),
-        not_interest=sum(1 for e in data.events if not pipe.is_interest(e)),
+        ingest=ingest,
+        not_interest=sum(1 for e in events if not pipe.is_interest(e)),
         users=len(wanted),
         journeys=n_j,
         users_changed=changed,
         unassigned_items=unassigned,
         items_embedded=pipe.embedded_,
-        quarantine_file=str(quarantine_path) if quarantine_path is not None and len(data.quarantine) else None,
+        quarantine_file=quarantine_file,
         seconds={k: round(v, 3) for k, v in secs.items()},
     )
-    store.finish_run(run_id, summary.as_dict())
-    return summary
 
 
 def list_users(store: Store) -> list[dict]:

@@ -1,6 +1,5 @@
 """Read-side service functions the HTTP API needs beyond core: who owns a journey, a user's
-journeys as cards (with evidence titles), a timeline of event density, and a read-only journey
-detail (used until the edits module provides one)."""
+journeys as cards (with evidence titles), and a timeline of event density."""
 
 from __future__ import annotations
 
@@ -17,7 +16,8 @@ TIMELINE_BINS = 48
 
 def journey_owner(store: Store, journey_id: str) -> str:
     """The user whose journey this is; NotFound names the id."""
-    owner = store.journey_owner(journey_id)
+    entry = store.registry_entry(journey_id) if hasattr(store, "registry_entry") else None
+    owner = entry["user_id"] if entry else store.journey_owner(journey_id)
     if owner is None:
         raise NotFound(f"no journey '{journey_id}'")
     return owner
@@ -59,18 +59,3 @@ def timeline(store: Store, user_id: str, bins: int = TIMELINE_BINS) -> dict:
 
 def _iso(dt: datetime) -> str:
     return dt.isoformat()
-
-
-def journey_detail(store: Store, journey_id: str) -> dict:
-    """A journey with every item's title, its evidence, stage, related journeys and lineage
-    (its parent and the journeys that name it as parent)."""
-    owner = journey_owner(store, journey_id)
-    journeys = store.journeys(owner)
-    j = next(x for x in journeys if x.journey_id == journey_id)
-    items = store.items(list(j.item_ids))
-    rec = journey_record(j, {k: v.title for k, v in items.items()})
-    rec["items"] = [{"item_id": i, "title": items[i].title if i in items else i} for i in j.item_ids]
-    rec["evidence_titles"] = [items[i].title if i in items else i for i in j.evidence]
-    rec["lineage"] = {"parent_id": j.parent_id,
-                      "children": [x.journey_id for x in journeys if x.parent_id == journey_id]}
-    return rec

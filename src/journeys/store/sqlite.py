@@ -64,6 +64,28 @@ MIGRATIONS: list[str] = [
     ALTER TABLE journeys ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE journeys ADD COLUMN related TEXT NOT NULL DEFAULT '[]';
     """,
+    # living journeys: identity and lineage, people's edits (overrides), what each user's journeys
+    # were computed from, and the online ICPC state that `ingest` updates event by event
+    """
+    CREATE TABLE journey_registry (
+        journey_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, created REAL NOT NULL,
+        status TEXT NOT NULL, merged_into TEXT, parent_id TEXT
+    );
+    CREATE INDEX journey_registry_user ON journey_registry (user_id);
+    CREATE TABLE lineage (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, journey_id TEXT NOT NULL, user_id TEXT NOT NULL,
+        event TEXT NOT NULL, other_id TEXT, detail TEXT NOT NULL DEFAULT '', at TEXT NOT NULL
+    );
+    CREATE INDEX lineage_journey ON lineage (journey_id);
+    CREATE INDEX lineage_user ON lineage (user_id);
+    CREATE TABLE overrides (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL, journey_id TEXT NOT NULL,
+        kind TEXT NOT NULL, value TEXT NOT NULL, at TEXT NOT NULL
+    );
+    CREATE INDEX overrides_user ON overrides (user_id);
+    CREATE TABLE user_inputs (user_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
+    CREATE TABLE online_state (user_id TEXT PRIMARY KEY, model_version TEXT NOT NULL, state BLOB NOT NULL);
+    """,
     # issue 10 (serve): API keys, stored as the sha256 of the secret token, never the token
     """
     CREATE TABLE api_keys (
@@ -283,6 +305,79 @@ class SQLiteStore:
         ).fetchall()
         return [{"user_id": r[0], "n_events": r[1], "n_journeys": r[2]}
                 for r in sorted(rows, key=lambda r: user_order(r[0]))]
+
+    # -- living journeys: identity, lineage, overrides, inputs, online state ---------------
+    def registry(self, user_id: str) -> dict[str, dict]:
+        rows = self.conn.execute(
+            "SELECT journey_id, created, status, merged_into, parent_id FROM journey_registry WHERE user_id = ?",
+            (user_id,)).fetchall()
+        return {r[0]: {"created": r[1], "status": r[2], "merged_into": r[3], "parent_id": r[4]} for r in rows}
+
+    def registry_entry(self, journey_id: str) -> dict | None:
+        r = self.conn.execute(
+            "SELECT journey_id, user_id, created, status, merged_into, parent_id FROM journey_registry"
+            " WHERE journey_id = ?", (journey_id,)).fetchone()
+        return None if r is None else {"journey_id": r[0], "user_id": r[1], "created": r[2], "status": r[3],
+                                       "merged_into": r[4], "parent_id": r[5]}
+
+    def save_identity(self, user_id: str, entries: dict[str, dict], lineage: Sequence[tuple]) -> None:
+        """Upsert registry entries and append lineage events (journey_id, event, other_id, detail)."""
+        now = datetime.now(timezone.utc).isoformat()
+        with self.conn:
+            self.conn.executemany(
+                """INSERT INTO journey_registry VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT(journey_id) DO UPDATE SET status=excluded.status,
+                     merged_into=excluded.merged_into, parent_id=excluded.parent_id""",
+                ((jid, user_id, e["created"], e["status"], e.get("merged_into"), e.get("parent_id"))
+                 for jid, e in entries.items()))
+            self.conn.executemany(
+                "INSERT INTO lineage (journey_id, user_id, event, other_id, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+                ((jid, user_id, ev, other, detail, now) for jid, ev, other, detail in lineage))
+
+    def lineage(self, journey_id: str) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT journey_id, event, other_id, detail, at FROM lineage WHERE journey_id = ? OR other_id = ?"
+            " ORDER BY seq", (journey_id, journey_id)).fetchall()
+        return [{"journey_id": r[0], "event": r[1], "other_id": r[2], "detail": r[3], "at": r[4]} for r in rows]
+
+    def add_override(self, user_id: str, journey_id: str, kind: str, value: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO overrides (user_id, journey_id, kind, value, at) VALUES (?, ?, ?, ?, ?)",
+                              (user_id, journey_id, kind, value, datetime.now(timezone.utc).isoformat()))
+
+    def overrides(self, user_id: str) -> list[dict]:
+        rows = self.conn.execute(
+            "SELECT journey_id, kind, value FROM overrides WHERE user_id = ? ORDER BY seq", (user_id,)).fetchall()
+        return [{"journey_id": r[0], "kind": r[1], "value": r[2]} for r in rows]
+
+    def input_digests(self) -> dict[str, str]:
+        return dict(self.conn.execute("SELECT user_id, digest FROM user_inputs").fetchall())
+
+    def set_input_digest(self, user_id: str, digest: str) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO user_inputs VALUES (?, ?)", (user_id, digest))
+
+    def online_state(self, user_id: str) -> tuple[str, bytes] | None:
+        r = self.conn.execute("SELECT model_version, state FROM online_state WHERE user_id = ?", (user_id,)).fetchone()
+        return None if r is None else (r[0], bytes(r[1]))
+
+    def put_online_state(self, user_id: str, model_version: str, state: bytes) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO online_state VALUES (?, ?, ?)", (user_id, model_version, state))
+
+    def insert_new_events(self, events: Iterable[Event]) -> list[Event]:
+        """Add events; return those that were not stored yet (in input order)."""
+        fresh = []
+        with self.conn:
+            for e in events:
+                cur = self.conn.execute("INSERT OR IGNORE INTO events VALUES (?, ?, ?, ?, ?, ?)",
+                                        (e.user_id, e.item_id, _ts(e.timestamp), e.kind, e.weight, e.query or ""))
+                if cur.rowcount:
+                    fresh.append(e)
+        return fresh
+
+    def user_ids(self) -> list[str]:
+        return sorted((r[0] for r in self.conn.execute("SELECT DISTINCT user_id FROM events")), key=user_order)
 
     # -- API keys and journey ownership (issue 10: serve) ----------------------------------
     def add_key(self, key_id: str, secret_hash: str, user_id: str | None, admin: bool, label: str = "") -> None:
