@@ -76,3 +76,35 @@ def test_admin_picks_a_user(site):
     page.get_by_label("User", exact=True).press("Enter")
     page.locator("#who", has_text="bob").wait_for()
     assert page.locator("#cards .card h3").all_inner_texts() == names_from_api(base, keys["admin"], "bob")
+
+
+def test_rename_in_place_persists_after_reload(site):
+    base, page, keys = site
+    sign_in(page, base, keys["alice"])
+    card = page.locator("#cards .card").first
+    card.get_by_role("button", name="Rename").click()
+    box = card.get_by_label("New name")
+    assert box.evaluate("el => el === document.activeElement")  # focus moves to the field
+    box.fill("Strumming along")
+    box.press("Enter")
+    page.get_by_role("status").filter(has_text="Renamed").wait_for()
+    page.reload()
+    page.wait_for_selector("#cards .card")
+    assert "Strumming along" in page.locator("#cards .card h3").all_inner_texts()
+    assert "Strumming along" in names_from_api(base, keys["alice"], "alice")
+
+
+def test_hide_and_merge_in_place(site):
+    base, page, keys = site
+    sign_in(page, base, keys["alice"])
+    before = page.locator("#cards .card h3").all_inner_texts()
+    assert len(before) >= 2
+    first = page.locator("#cards .card").first
+    first.get_by_role("button", name="Merge another journey").click()
+    first.get_by_label("Merge into this journey").select_option(index=0)
+    first.get_by_role("button", name="Merge", exact=True).click()
+    page.get_by_role("status").filter(has_text="Merged").wait_for()
+    assert page.locator("#cards .card").count() == len(before) - 1
+    page.locator("#cards .card").first.get_by_role("button", name="Hide").click()
+    page.get_by_role("status").filter(has_text="Hidden").wait_for()
+    assert page.locator("#cards .card").count() == len(before) - 2
