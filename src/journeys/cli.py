@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -41,6 +42,7 @@ def discover(
     min_rating: Optional[float] = typer.Option(None, "--min-rating", help="ratings below this are not interest [3.5]"),
     quarantine: Optional[Path] = typer.Option(None, "--quarantine", help="bad rows go here [DB.quarantine.jsonl]"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
+    now: Optional[datetime] = typer.Option(None, "--now", help="judge stages at this UTC time [latest event in the store]"),
 ) -> None:
     """Ingest activity logs, find every user's journeys and store them."""
     from journeys.ingest import DATASETS, ColumnMap, load_events
@@ -54,6 +56,8 @@ def discover(
         settings.name.namer = namer
     if min_rating is not None:
         settings.ingest.min_rating = min_rating
+    if now is not None:
+        settings.after.now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
     if (events is None) == (dataset is None):
         raise ConfigError("give exactly one of --events PATH or --dataset NAME")
     import time
@@ -84,21 +88,27 @@ def discover(
 @app.command()
 def show(user: str = typer.Argument(..., help="user id"), db: Optional[Path] = DB,
          evidence: int = typer.Option(3, "--evidence", help="evidence titles per journey")) -> None:
-    """A user's journeys: name, keywords, time span, size and top evidence."""
+    """A user's journeys by rank: name, stage, keywords, time span, size, evidence and related journeys."""
     from journeys.services import user_journeys
+    from journeys.services.after import score_note
 
     with _store(db) as store:
         journeys = user_journeys(store, user)
         titles = {k: v.title for k, v in store.items([i for j in journeys for i in j.evidence[:evidence]]).items()}
         n_unassigned = len(store.unassigned(user))
-    table = Table(title=f"user {user}: {len(journeys)} journeys, {n_unassigned} unassigned items", show_lines=True)
-    for col in ("#", "journey", "keywords", "span", "size", "evidence"):
+    table = Table(title=f"user {user}: {len(journeys)} journeys, {n_unassigned} unassigned items",
+                  caption=score_note(journeys), show_lines=True)
+    for col in ("#", "journey", "stage", "keywords", "span", "size", "evidence", "related"):
         table.add_column(col, overflow="fold")
+    badge = {"ongoing": "[green]ongoing[/green]", "ended": "[dim]ended[/dim]",
+             "evergreen": "[cyan]evergreen[/cyan]", "situational": "[yellow]situational[/yellow]"}
     for rank, j in enumerate(journeys, 1):
         span = f"{j.first_seen:%Y-%m-%d} → {j.last_seen:%Y-%m-%d}"
-        table.add_row(str(rank), f"{j.name}\n[dim]{j.name_source}[/dim]", ", ".join(j.keywords[:5]), span,
-                      f"{len(j.item_ids)} items\n{j.n_events} events",
-                      "\n".join(titles.get(i, i) for i in j.evidence[:evidence]))
+        marks = " ".join(m for m, on in (("📌 pinned", j.pinned), ("hidden", j.hidden)) if on)
+        table.add_row(f"{rank}\n[dim]{j.score:.3g}[/dim]", f"{j.name}\n[dim]{j.name_source}[/dim]" + (f"\n{marks}" if marks else ""),
+                      "\n".join(badge.get(x, x) for x in (j.stage_activity, j.stage_kind) if x),
+                      ", ".join(j.keywords[:5]), span, f"{len(j.item_ids)} items\n{j.n_events} events",
+                      "\n".join(titles.get(i, i) for i in j.evidence[:evidence]), "\n".join(j.related))
     out.print(table)
 
 
@@ -126,7 +136,10 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
     if format not in ("jsonl", "csv", "parquet"):
         raise ConfigError(f"unknown export format '{format}': use jsonl, csv or parquet")
     with _store(db) as store:
-        records = [journey_record(j) for j in store.journeys()]
+        records, seen = [], {}
+        for j in store.journeys():  # by user, then rank
+            seen[j.user_id] = seen.get(j.user_id, 0) + 1
+            records.append({**journey_record(j), "rank": seen[j.user_id]})
     if format == "jsonl":
         lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
         if out_path is None:
@@ -140,7 +153,7 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
         raise ConfigError(f"--format {format} needs --out PATH")
     df = pd.DataFrame.from_records(records)
     if format == "csv":
-        for col in ("keywords", "item_ids"):
+        for col in ("keywords", "item_ids", "evidence", "related"):
             if col in df:
                 df[col] = df[col].map(json.dumps)
         df.to_csv(out_path, index=False)
@@ -150,11 +163,12 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
 
 
 def _mount_subcommands() -> None:
-    from journeys import living_cli, llm_cli
+    from journeys import after_cli, living_cli, llm_cli
     from journeys.bench.commands import bench_app
 
     llm_cli.register(app)  # journeys name, journeys judge
     living_cli.register(app)  # journeys ingest, refresh, rename, hide, pin, merge, split, history
+    after_cli.register(app)  # journeys rank train
     __import__("journeys.serve_cli").serve_cli.register(app)  # journeys serve, journeys keys (issue 10)
     llm_cli.register_bench(bench_app)  # journeys bench naming, journeys bench judge
     app.add_typer(bench_app, name="bench", help="Benchmarks: extraction, sweep, movielens, naming, judge, speed.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,25 @@ class NameSettings(BaseModel):
         return dict(self.params.get(namer or self.namer, {}))
 
 
+class AfterSettings(BaseModel):
+    """Stage -> rank -> diversify -> expand, after naming (plug-ins by name; options in params)."""
+
+    enabled: bool = True
+    now: datetime | None = None  # judge stages at this time [default: the latest event in the store]
+    stager: str = "timeseries"
+    ranker: str = "learned"  # the trained ranker in the store; the heuristic until one is trained
+    diversifier: str = "pinterest"
+    penalty: float = 0.95
+    similarity: float = 0.8  # centroid cosine at which two journeys count as similar
+    expand: list[str] = Field(default_factory=lambda: ["collaborative"])  # sources: collaborative, llm
+    related: int = 3  # related journeys per journey
+    ground_threshold: float = 0.3  # catalogue items at least this near ground a candidate
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)  # plug-in options, by name
+
+    def options(self, name: str) -> dict[str, Any]:
+        return dict(self.params.get(name, {}))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JOURNEYS_", env_nested_delimiter="__", toml_file="journeys.toml", extra="ignore"
@@ -78,6 +98,7 @@ class Settings(BaseSettings):
     embed: EmbedSettings = EmbedSettings()
     extract: ExtractSettings = ExtractSettings()
     name: NameSettings = NameSettings()
+    after: AfterSettings = AfterSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -29,6 +29,7 @@ def running(served_db, tmp_path_factory):
 def site(running):
     base, b, keys = running
     context = b.new_context()  # a fresh sessionStorage per test
+    context.set_default_timeout(90_000)  # the first edit loads the fitted model in the server; CI may be busy
     try:
         yield base, context.new_page(), keys
     finally:

@@ -166,6 +166,11 @@ def movielens_cmd(
         typer.echo(report.json_line(out))
 
 
+from journeys.bench import stages as _stages  # noqa: E402
+
+_stages.command(bench_app)  # journeys bench journeys
+
+
 @bench_app.command("serve")
 def serve_cmd(
     db: Path = typer.Option(None, "--db", help="database to serve (copied; default: MovieLens, built once)"),

@@ -24,8 +24,10 @@ from journeys.bench.cache import cache_dir
 
 
 def movielens_db(embedder: str, log=print) -> Path:
-    """A MovieLens latest-small database, discovered once with `embedder` and cached."""
-    path = cache_dir() / f"serve-movielens-{embedder}.db"
+    """A MovieLens latest-small database, discovered once with `embedder` and cached (per schema)."""
+    from journeys.store.sqlite import MIGRATIONS
+
+    path = cache_dir() / f"serve-movielens-{embedder}-v{len(MIGRATIONS)}.db"
     if path.exists():
         return path
     from journeys.config import Settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from journeys.after import finish_users
 from journeys.config import Settings
 from journeys.errors import NotFound
 from journeys.ingest import IngestResult
@@ -121,14 +123,21 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
     n_j = changed = unassigned = 0
+    results = {}
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         for user in wanted:
-            res, ident = compute_user(pipe, store, user, by_user[user])
-            changed += save_user(pipe, store, res, ident, by_user[user])
-            store.set_input_digest(user, digests[user])
-            n_j += len(res.journeys)
-            unassigned += len(res.unassigned)
+            results[user] = compute_user(pipe, store, user, by_user[user])
             tick.advance()
+    # stage, rank, diversify, expand: collaborative candidates see every user's journeys
+    others = [j for j in store.journeys() if j.user_id not in results] if results else []
+    finished = finish_users({u: r.journeys for u, (r, _) in results.items()}, by_user, settings.after, store,
+                            pipe.vectors_, pipe.embedder.embed, pipe.is_interest, peers_from=others)
+    for user, (res, ident) in results.items():
+        res = dataclasses.replace(res, journeys=tuple(finished[user]))
+        changed += save_user(pipe, store, res, ident, by_user[user])
+        store.set_input_digest(user, digests[user])
+        n_j += len(res.journeys)
+        unassigned += len(res.unassigned)
     secs["extract_and_name"] = time.perf_counter() - t
     return DiscoverSummary(
         run_id=run_id,

@@ -32,13 +32,13 @@ def _journey(store: Store, jid: str) -> Journey:
 
 def _rewrite(store: Store, settings: Settings, user: str, groups: list[Group], ident: Identity) -> list[Journey]:
     """Materialise the user's journeys from edited groups (no re-clustering) and store them."""
-    from journeys.services.living import save_user
+    from journeys.services.living import finish_quickly, save_user
     from journeys.services.online import online_pipeline
 
     pipe = online_pipeline(store, settings)
     events = store.events(user)
     pipe.ensure_items({e.item_id for e in events})
-    res = pipe.materialise(user, events, groups, store.unassigned(user))
+    res = finish_quickly(pipe, store, pipe.materialise(user, events, groups, store.unassigned(user)), events)
     save_user(pipe, store, res, ident, events)
     return list(res.journeys)
 

@@ -49,6 +49,26 @@ def save_user(pipe: Pipeline, store, res: UserResult, ident: Identity | None, ev
     return int(changed)
 
 
+def finish_quickly(pipe: Pipeline, store, res: UserResult, events: Sequence[Event],
+                   stored: dict | None = None) -> UserResult:
+    """Stage, rank and diversify one user's journeys after an online update or an edit; related
+    journeys (expansion, which looks at every user) are kept as they were until the next full run."""
+    import dataclasses
+
+    from journeys.activity import UserActivity
+    from journeys.after import AfterContext, AfterStages, finish_user, resolve_now
+
+    s = pipe.settings.after
+    if not s.enabled or not res.journeys:
+        return res
+    stored = stored if stored is not None else {j.journey_id: j for j in store.journeys(res.user_id)}
+    journeys = [dataclasses.replace(j, related=stored[j.journey_id].related) if j.journey_id in stored else j
+                for j in res.journeys]
+    act = UserActivity.of(res.user_id, [e for e in events if pipe.is_interest(e)], resolve_now(s, store, events))
+    done = finish_user(journeys, AfterContext(act, AfterStages.build(s, store)))
+    return dataclasses.replace(res, journeys=tuple(done))
+
+
 @dataclass
 class OnlineState:
     """What online ICPC needs of one user: per cluster (journeys, and candidates that are not
@@ -161,10 +181,9 @@ def apply_online(pipe: Pipeline, store, user: str, new: Sequence[Event]) -> set[
                             overrides.names.get(cid) or (old.name if keep_name else None),
                             "user" if cid in overrides.names else (old.name_source if keep_name else "user"),
                             overrides.hidden.get(cid, False), overrides.pinned.get(cid, False)))
-    res = pipe.materialise(user, events, groups, unassigned)
-    save = store.replace_journeys(user, res.journeys, res.unassigned)
+    res = finish_quickly(pipe, store, pipe.materialise(user, events, groups, unassigned), events, stored)
+    store.replace_journeys(user, res.journeys, res.unassigned)
     if ident.registry:
         store.save_identity(user, ident.registry, ident.lineage)
     store.put_online_state(user, pipe.model_version_, state.to_bytes())
-    del save
     return {state.cluster_ids[k] for k in touched if state.cluster_ids[k]}

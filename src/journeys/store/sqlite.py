@@ -86,6 +86,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE user_inputs (user_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
     CREATE TABLE online_state (user_id TEXT PRIMARY KEY, model_version TEXT NOT NULL, state BLOB NOT NULL);
     """,
+    # after naming (issue 8): expansion candidates, keyed by the normalised journey name
+    """
+    CREATE TABLE expansions (key TEXT PRIMARY KEY, value TEXT NOT NULL, created TEXT NOT NULL);
+    """,
     # issue 10 (serve): API keys, stored as the sha256 of the secret token, never the token
     """
     CREATE TABLE api_keys (
@@ -378,6 +382,20 @@ class SQLiteStore:
 
     def user_ids(self) -> list[str]:
         return sorted((r[0] for r in self.conn.execute("SELECT DISTINCT user_id FROM events")), key=user_order)
+
+    # -- after naming (issue 8): expansion key-value table and the latest event time --------
+    def get_expansion(self, key: str) -> dict | None:
+        row = self.conn.execute("SELECT value FROM expansions WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put_expansion(self, key: str, value: dict) -> None:
+        with self.conn:
+            self.conn.execute("INSERT OR REPLACE INTO expansions VALUES (?, ?, ?)",
+                              (key, json.dumps(value, sort_keys=True), datetime.now(timezone.utc).isoformat()))
+
+    def latest_event_time(self) -> datetime | None:
+        row = self.conn.execute("SELECT MAX(ts) FROM events").fetchone()
+        return None if row is None or row[0] is None else _dt(row[0])
 
     # -- API keys and journey ownership (issue 10: serve) ----------------------------------
     def add_key(self, key_id: str, secret_hash: str, user_id: str | None, admin: bool, label: str = "") -> None:

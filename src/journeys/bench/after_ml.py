@@ -1,0 +1,158 @@
+"""Journeys after naming on real logs: MovieLens cut at 80% (BENCHMARKS.md section 6).
+
+Per user (>= 10 interest events): journeys are found on the first 80% of their interest events;
+the later 20% are the future. A later movie engages the user's journey whose centroid is nearest
+to it, if at least `assign` (the ICPC join threshold) near; a journey's gain is how many it gets.
+- stage at the cut: precision and recall of "ongoing" against "gets >= 1 later movie";
+- rank: NDCG@3 of the gains, learned ranker (trained on the other half of the users, split by a
+  stable hash) vs size, recency and the heuristic, on the same users;
+- diversify: mean pairwise centroid cosine of the top 3, without and with the 0.95 penalty;
+- expand (collaborative, peers = everybody's journeys at the cut): share of users with a later
+  movie among the unseen grounded items of their top-3 expansions, vs 3 random journeys of other
+  users grounded the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+import numpy as np
+
+from journeys.activity import UserActivity
+from journeys.diversify import PenaltyDiversifier, mean_pairwise_similarity
+from journeys.expand import Catalogue, ExpandContext, Expander, PeerIndex
+from journeys.rank import RANKERS, LearnedRanker, features
+from journeys.stage import STAGERS
+
+
+def _half(user: str) -> int:
+    return int(hashlib.sha1(user.encode()).hexdigest(), 16) % 2
+
+
+def ndcg_at(gains: list[float], k: int = 3) -> float:
+    dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains[:k]))
+    ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(gains, reverse=True)[:k]))
+    return dcg / ideal if ideal else float("nan")
+
+
+def run(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
+        cut: float = 0.8, seed: int = 0, settings=None) -> dict:
+    from journeys.bench.cache import EmbeddingCache
+    from journeys.config import Settings
+    from journeys.embed import EMBEDDERS, item_text
+    from journeys.ingest import DATASETS
+    from journeys.pipeline import Pipeline
+
+    t0 = time.perf_counter()
+    settings = settings or Settings()
+    data = DATASETS[dataset]()
+    s = settings.embed
+    emb = EMBEDDERS.create(embedder or s.model, threads=s.threads, batch_size=s.batch_size)
+    pipe = Pipeline(settings, store=EmbeddingCache(), embedder=emb)
+    by_user: dict[str, list] = {}
+    for e in sorted(data.events, key=lambda e: (e.user_id, e.timestamp, e.item_id)):
+        if pipe.is_interest(e):
+            by_user.setdefault(e.user_id, []).append(e)
+    users = sorted((u for u, evs in by_user.items() if len(evs) >= 10), key=lambda u: (len(u), u))[:max_users]
+    before, later, cuts = [], {}, {}
+    for u in users:
+        evs = by_user[u]
+        k = int(len(evs) * cut)
+        cuts[u] = evs[k].timestamp
+        before += evs[:k]
+        seen = {e.item_id for e in evs[:k]}
+        later[u] = {e.item_id for e in evs[k:]} - seen
+    pipe.prepare(data.items, before)
+    vectors = pipe.embed_texts({i: item_text(it, s.template) for i, it in data.items.items()})
+    stager = STAGERS.create("timeseries")
+    assign = settings.extract.icpc.threshold
+    rows = {}  # user -> (journeys staged at the cut, activity, gains)
+    for u in users:
+        res = pipe.run_user(u, [e for e in before if e.user_id == u])
+        if not res.journeys:
+            continue
+        act = UserActivity.of(u, [e for e in by_user[u] if e.timestamp < cuts[u]], cuts[u])
+        js = stager.stage(res.journeys, act)
+        cent = np.asarray([j.centroid for j in js], dtype=np.float32)
+        gains = np.zeros(len(js))
+        for i in later[u]:
+            sims = cent @ vectors[i]
+            if sims.max() >= assign:
+                gains[int(sims.argmax())] += 1
+        rows[u] = (js, act, gains)
+    out = {"setup": {"dataset": dataset, "embedder": emb.name, "users": len(rows), "cut": cut,
+                     "assign_threshold": assign, "journeys": sum(len(r[0]) for r in rows.values())}}
+    # -- stage ----------------------------------------------------------------------------------
+    tp = fp = fn = 0
+    later_by = {"ongoing": [], "ended": []}
+    for js, _, gains in rows.values():
+        for j, g in zip(js, gains):
+            on = j.stage_activity == "ongoing"
+            tp, fp, fn = tp + (on and g > 0), fp + (on and g == 0), fn + (not on and g > 0)
+            later_by[j.stage_activity].append(g)
+    out["stage"] = {"precision_ongoing": tp / max(tp + fp, 1), "recall_ongoing": tp / max(tp + fn, 1),
+                    "share_ongoing": len(later_by["ongoing"]) / max(sum(map(len, later_by.values())), 1),
+                    "base_rate": (tp + fn) / max(sum(map(len, later_by.values())), 1),
+                    "mean_later_items": {k: float(np.mean(v)) if v else None for k, v in later_by.items()}}
+    # -- rank: learned on one half of the users, evaluated on the other -------------------------
+    train = [u for u in rows if _half(u) == 0]
+    X = np.stack([features(j, rows[u][1]) for u in train for j in rows[u][0]])
+    y = np.array([int(g > 0) for u in train for g in rows[u][2]])
+    learned = LearnedRanker(seed=seed).fit(X, y)
+    rankers = {"learned": learned, **{n: RANKERS.create(n) for n in ("size", "recency", "heuristic")}}
+    evaluated = [u for u in rows if _half(u) == 1 and len(rows[u][0]) >= 2 and rows[u][2].sum() > 0]
+    ndcg: dict[str, list[float]] = {n: [] for n in rankers}
+    top3: dict[str, list] = {}
+    for u in evaluated:
+        js, act, gains = rows[u]
+        g = {j.journey_id: x for j, x in zip(js, gains)}
+        for n, r in rankers.items():
+            ranked = r.rank(js, act)
+            ndcg[n].append(ndcg_at([g[j.journey_id] for j in ranked]))
+            if n == "learned":
+                top3[u] = ranked
+    out["rank"] = {"users": len(evaluated), "train_users": len(train), "train_journeys": len(y),
+                   "ndcg@3": {n: float(np.mean(v)) for n, v in ndcg.items()}}
+    # -- diversify ------------------------------------------------------------------------------
+    div = PenaltyDiversifier(settings.after.penalty, settings.after.similarity)
+    sims = {"without": [], "with": []}
+    changed = 0
+    for u, ranked in top3.items():
+        if len(ranked) >= 3:
+            d = div.diversify(ranked)
+            sims["without"].append(mean_pairwise_similarity(ranked[:3]))
+            sims["with"].append(mean_pairwise_similarity(d[:3]))
+            changed += [j.journey_id for j in d[:3]] != [j.journey_id for j in ranked[:3]]
+    out["diversify"] = {"users": len(sims["with"]), "threshold": settings.after.similarity,
+                        "penalty": settings.after.penalty, "top3_changed": changed,
+                        **{f"mean_sim_top3_{k}": float(np.mean(v)) if v else None for k, v in sims.items()}}
+    # -- expand (collaborative) -----------------------------------------------------------------
+    catalogue = Catalogue.of(vectors)
+    peers = PeerIndex.of([j for js, _, _ in rows.values() for j in js])
+    n_items = 10
+    expander = Expander(["collaborative"], items=n_items + 40, ground_threshold=settings.after.ground_threshold)
+    rng = np.random.default_rng(seed)
+    memo: dict = {}
+    hits = {"expansion": 0, "random": 0}
+    n_with = 0
+    for u in evaluated:
+        js, act, _ = rows[u]
+        seen = {e.item_id for e in act.events}
+        exp = expander.expand_user(ExpandContext(top3[u], catalogue, peers, memo=memo))[:3]
+        if not exp:
+            continue
+        n_with += 1
+        got = {i for e in exp for i in [x for x in e.item_ids if x not in seen][:n_items]}
+        hits["expansion"] += bool(got & later[u])
+        others = [k for k, j in enumerate(peers.journeys) if j.user_id != u]
+        rand = set()
+        for k in rng.choice(len(others), size=len(exp), replace=False):
+            near = catalogue.nearest(peers.matrix[others[int(k)]], n_items + 40, settings.after.ground_threshold)
+            rand |= set([x for x in near if x not in seen][:n_items])
+        hits["random"] += bool(rand & later[u])
+    out["expand"] = {"users": n_with, "items_per_expansion": n_items,
+                     **{f"hit_rate_{k}": v / max(n_with, 1) for k, v in hits.items()}}
+    out["setup"]["seconds"] = round(time.perf_counter() - t0, 1)
+    return out

@@ -1,0 +1,86 @@
+"""Expand: sources (conformance), grounding, safety, dedup, the key-value table, per-user rank."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from journeys.expand import EXPANSION_SOURCES, Catalogue, ExpandContext, Expander, PeerIndex, normalise
+from journeys.store.sqlite import SQLiteStore
+from tests.after_shared import journey
+
+X, Y, Z, W = (1.0, 0.0, 0.0, 0.0), (0.0, 1.0, 0.0, 0.0), (0.0, 0.0, 1.0, 0.0), (0.0, 0.0, 0.0, 1.0)
+
+
+class EchoLLM:
+    """Answers 'also pursue' questions from a table keyed by a word of the question."""
+
+    name = "echo"
+
+    def __init__(self, table):
+        self.table, self.calls = table, 0
+
+    def chat(self, messages, **kw):
+        self.calls += 1
+        q = messages[-1]["content"]
+        return next((a for k, a in self.table.items() if k in q), "")
+
+
+def J(jid, user, name, centroid, items=None):
+    j = journey(jid, [0, 1, 2], user=user, name=name, centroid=centroid)[0]
+    return dataclasses.replace(j, item_ids=tuple(items)) if items else j
+
+
+CATALOGUE = Catalogue.of({"bread1": np.array(X), "bread2": np.array(X), "yarn1": np.array(Y),
+                          "yarn2": np.array(Y), "chess1": np.array(Z)})
+EMBED = {"Homemade bread": X, "Knitting": Y, "Chess openings": Z, "Spaceflight": W, "Hardcore porn": X}
+
+
+def embed(texts):
+    return np.array([EMBED.get(t, W) for t in texts], dtype=np.float32)
+
+
+def _source_options(name):
+    return {"llm": EchoLLM({"Knitting": "Homemade bread\nChess openings\nSpaceflight"})} if name == "llm" else {}
+
+
+PEERS = PeerIndex.of([J("a1", "ann", "Knitting", Y), J("a2", "ann", "Homemade bread", X),
+                      J("b1", "bob", "Knitting", Y), J("b2", "bob", "Homemade bread", X),
+                      J("c1", "cat", "Knitting", Y), J("c2", "cat", "Chess openings", Z)])
+
+
+@pytest.mark.parametrize("name", EXPANSION_SOURCES.names())
+def test_every_source_proposes_named_scored_candidates_deterministically(name):
+    src = EXPANSION_SOURCES.create(name, **_source_options(name))
+    ctx = ExpandContext([], CATALOGUE, PEERS, embed)
+    first = src.candidates("Knitting", ctx)
+    assert first and all(c.name.strip() and c.score > 0 for c in first)
+    assert "knitting" not in {normalise(c.name) for c in first}
+    assert src.candidates("Knitting", ctx) == first
+    assert src.version(ctx)
+
+
+def test_collaborative_people_who_knit_also_bake():
+    got = EXPANSION_SOURCES.create("collaborative").candidates("knitting!", ExpandContext([], CATALOGUE, PEERS))
+    assert [c.name for c in got] == ["Homemade bread", "Chess openings"]  # two supporters, then one
+
+
+def test_grounded_safe_deduplicated_ranked_and_cached_in_the_store(tmp_path):
+    me = [J("m1", "me", "Knitting", Y, items=["yarn1"]), J("m2", "me", "Chess", Z, items=["chess1"])]
+    llm = EchoLLM({"Knitting": "Homemade bread\nChess openings\nSpaceflight\nHardcore porn",
+                   "Chess": "Knitting\nGo strategy"})
+    with SQLiteStore(tmp_path / "j.db") as store:
+        exp = Expander(["llm", "collaborative"], params={"llm": {"llm": llm}})
+        ctx = ExpandContext(me, CATALOGUE, PEERS, embed, store)
+        ranked = exp.expand_user(ctx)
+        # Spaceflight finds no catalogue item (dropped); Chess openings is mostly my chess items
+        # (dropped); Knitting is mine (dropped); Go strategy embeds to nothing in the catalogue.
+        assert [(e.name, e.journey_id) for e in ranked] == [("Homemade bread", "m1")]
+        assert set(ranked[0].item_ids) == {"bread1", "bread2"}
+        assert "porn" not in str(store.get_expansion("knitting"))  # it would ground: unsafe
+        calls = llm.calls
+        out = exp.expand(ExpandContext(me, CATALOGUE, PEERS, embed, store))
+        assert llm.calls == calls  # kept in the table: a name is expanded once
+        assert [j.related for j in out] == [("Homemade bread",), ()]
