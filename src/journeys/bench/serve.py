@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -91,18 +92,48 @@ async def _drive(client, clients: int, max_requests: int, seconds: float, make) 
             "p99_ms": round(1000 * _quantile(lat, 0.99), 2), "_posted": extra}
 
 
-def _start(db: Path, port: int, env: dict) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "journeys.cli", "serve", "--db", str(db), "--port", str(port),
-                             "--rate", "1000000", "--max-body", str(8 << 20)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 def _free_port() -> int:
     import socket
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(db: Path, env: dict | None = None, rate: float = 0, max_body: int = 8 << 20):
+    """`journeys serve --db DB` in a subprocess on a free 127.0.0.1 port; yields its base URL."""
+    import httpx
+
+    port = _free_port()
+    log = tempfile.TemporaryFile()  # the server's stderr (a pipe nobody reads could fill and stall it)
+    proc = subprocess.Popen([sys.executable, "-m", "journeys.cli", "serve", "--db", str(db), "--port", str(port),
+                             "--rate", str(rate), "--max-body", str(max_body)],
+                            env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                proc.wait()
+                log.seek(0)
+                raise RuntimeError("the server did not start: " + log.read().decode(errors="replace")[-2000:])
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
 
 
 def _events(rng: random.Random, users: list[str], item_ids: list[str], n: int, start: datetime) -> list[dict]:
@@ -119,7 +150,7 @@ def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, re
 
     source = Path(db) if db is not None else movielens_db(embedder, log)
     work = Path(tempfile.mkdtemp(prefix="journeys-bench-serve-"))
-    proc = None
+    stack = ExitStack()
     try:
         copy = work / "serve.db"
         with open_store(source) as src:  # a consistent copy; the source is never written
@@ -128,20 +159,8 @@ def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, re
             _, admin = create_key(store, admin=True, label="bench serve")
             users = [u["user_id"] for u in store.users() if u["n_journeys"] > 0]
             item_ids = sorted(store.items())
-        port = _free_port()
-        env = {**os.environ, "JOURNEYS_EMBED__MODEL": embedder, "JOURNEYS_ADMIN_KEY": ""}
-        proc = _start(copy, port, env)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start: " + (proc.stderr.read() or b"").decode(errors="replace"))
-            time.sleep(0.2)
+        env = {"JOURNEYS_EMBED__MODEL": embedder, "JOURNEYS_ADMIN_KEY": ""}
+        base = stack.enter_context(running_server(copy, env, rate=1_000_000))
         paths = httpx.get(base + "/openapi.json").json()["paths"]
         rng = random.Random(seed)
         start = datetime(2030, 1, 1, tzinfo=timezone.utc)
@@ -189,13 +208,7 @@ def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, re
                           "server": "journeys serve (uvicorn, 1 process)", "client": "asyncio httpx, same machine"},
                 "results": phases}
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stack.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
