@@ -47,6 +47,11 @@ function el(tag, attrs = {}, text) {
 }
 
 const fmtMonth = (iso) => new Date(iso).toLocaleDateString("en", { year: "numeric", month: "short", timeZone: "UTC" });
+const fmtDay = (iso) => new Date(iso).toLocaleDateString("en", { year: "numeric", month: "short", day: "numeric", timeZone: "UTC" });
+function fmtSpan(a, b) {
+  const days = (new Date(b) - new Date(a)) / 864e5;
+  return days < 62 ? `${fmtDay(a)} → ${fmtDay(b)}` : `${fmtMonth(a)} → ${fmtMonth(b)}`;
+}
 
 // ---- sign in -------------------------------------------------------------------------------
 async function signIn(key) {
@@ -62,7 +67,7 @@ async function signIn(key) {
   }
   sessionStorage.setItem(KEY, key);
   $("#key-input").value = "";
-  $("#sign-out").hidden = false;
+  signedIn(true);
   if (state.me.admin) {
     $("#user-form").hidden = false;
     const users = (await api("GET", "/v1/users")).users;
@@ -75,12 +80,19 @@ async function signIn(key) {
   }
 }
 
+function signedIn(yes) {
+  for (const sel of ["#key-input", "#key-form button[type=submit]", "#key-help", "label[for=key-input]"]) $(sel).hidden = yes;
+  $("#sign-out").hidden = !yes;
+  $("#signed-in").hidden = !yes;
+  $("#signed-in").textContent = yes ? (state.me.admin ? "Signed in: admin" : `Signed in: ${state.me.user_id}`) : "";
+}
+
 function signOut() {
   sessionStorage.removeItem(KEY);
   state.key = state.me = state.user = null;
   $("#main").hidden = true;
   $("#user-form").hidden = true;
-  $("#sign-out").hidden = true;
+  signedIn(false);
   say("Key forgotten.");
   $("#key-input").focus();
 }
@@ -135,7 +147,7 @@ function renderCards() {
     if (j.name_source === "user") badges.append(badge("renamed by you", "muted"));
     $(".pin-mark", li).hidden = !j.pinned;
     $(".span", li).textContent =
-      `${fmtMonth(j.first_seen)} → ${fmtMonth(j.last_seen)} · ${j.size} items · ${j.n_events} events`;
+      `${fmtSpan(j.first_seen, j.last_seen)} · ${j.size} items · ${j.n_events} events`;
     $(".keywords", li).append(...j.keywords.slice(0, 8).map((k) => el("li", {}, k)));
     $(".evidence", li).append(...j.evidence_titles.slice(0, 5).map((t) => el("li", {}, t)));
     if (j.related && j.related.length) {
