@@ -178,12 +178,13 @@ def serve_cmd(
     clients: int = typer.Option(16, "--clients", min=1), requests: int = typer.Option(5000, "--requests", min=1),
     seconds: float = typer.Option(15.0, "--seconds", help="each route stops after this long"),
     batch: int = typer.Option(100, "--batch", min=1, help="events per POST"),
+    batch_users: int = typer.Option(1, "--batch-users", min=1, help="users whose events share one POST"),
     as_json: bool = typer.Option(False, "--json", help="end with one JSON line"),
 ) -> None:
     """The HTTP API under a bounded load on 127.0.0.1: p50/p99/rps per route, events/s, errors."""
     from journeys.bench import report, serve
 
-    out = serve.run(db, embedder, clients, requests, seconds, batch, log=lambda m: typer.echo(m, err=True))
+    out = serve.run(db, embedder, clients, requests, seconds, batch, batch_users, log=lambda m: typer.echo(m, err=True))
     serve.print_report(out, log=typer.echo)
     if as_json:
         typer.echo(report.json_line(out))

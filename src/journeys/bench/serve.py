@@ -136,13 +136,16 @@ def running_server(db: Path, env: dict | None = None, rate: float = 0, max_body:
         log.close()
 
 
-def _events(rng: random.Random, users: list[str], item_ids: list[str], n: int, start: datetime) -> list[dict]:
-    return [{"user_id": rng.choice(users), "item_id": rng.choice(item_ids),
+def _events(rng: random.Random, users: list[str], item_ids: list[str], n: int, start: datetime,
+            per_batch: int) -> list[dict]:
+    """n view events of `per_batch` random users (an app posts a few sessions at a time)."""
+    who = rng.sample(users, min(per_batch, len(users)))
+    return [{"user_id": who[k % len(who)], "item_id": rng.choice(item_ids),
              "timestamp": (start + timedelta(seconds=k)).isoformat(), "kind": "view"} for k in range(n)]
 
 
 def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, requests: int = 5000,
-        seconds: float = 15.0, batch: int = 100, seed: int = 0, log=print) -> dict[str, Any]:
+        seconds: float = 15.0, batch: int = 100, batch_users: int = 1, seed: int = 0, log=print) -> dict[str, Any]:
     import httpx
 
     from journeys.services.keys import create_key
@@ -187,9 +190,9 @@ def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, re
                 if "/v1/events" in paths:
                     def post(i):
                         return "POST", "/v1/events", {"events": _events(rng, users, item_ids, batch,
-                                                                         start + timedelta(hours=i))}
+                                                                         start + timedelta(hours=i), batch_users)}
 
-                    log(f"POST events: batches of {batch} ...")
+                    log(f"POST events: batches of {batch} events from {batch_users} user(s) ...")
                     phases["post_events"] = await _drive(client, clients, max(1, requests // 10), seconds, post)
                 else:
                     phases["post_events"] = {"skipped": "the server has no events route"}
@@ -204,7 +207,7 @@ def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, re
                 ph["journeys_updated"] = sum(len(p.get("affected", [])) for p in posted)
         return {"setup": {"database": str(source), "embedder": embedder, "users": len(users),
                           "items": len(item_ids), "clients": clients, "max_requests": requests,
-                          "max_seconds": seconds, "event_batch": batch, "cores": os.cpu_count(),
+                          "max_seconds": seconds, "event_batch": batch, "users_per_batch": batch_users, "cores": os.cpu_count(),
                           "server": "journeys serve (uvicorn, 1 process)", "client": "asyncio httpx, same machine"},
                 "results": phases}
     finally:

@@ -97,6 +97,7 @@ MIGRATIONS: list[str] = [
         label TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, revoked TEXT
     );
     CREATE INDEX api_keys_user ON api_keys (user_id);
+    CREATE INDEX IF NOT EXISTS events_ts ON events (ts);  -- MAX(ts) per online update, without a scan
     """,
 ]
 
