@@ -104,3 +104,17 @@ def test_events_refused_as_a_whole(client):
     error_of(c.post("/v1/events", headers=auth(keys["alice"]), json={"events": [row], "x": 1}), 422, "invalid_request")
     error_of(c.post("/v1/events", headers=auth(keys["alice"]), json={"events": []}), 422, "invalid_request")
     error_of(c.post("/v1/events", headers=auth(keys["alice"]), json=[row]), 422, "invalid_request")
+
+
+def test_read_cache_sees_writes_from_other_connections(client, db_copy):
+    """GET journeys is cached per store version: a write by another process shows at once."""
+    from journeys.services import edits
+    from journeys.store import open_store
+
+    c, keys = client
+    h = auth(keys["alice"])
+    first = c.get("/v1/users/alice/journeys", headers=h).json()["journeys"][0]
+    assert c.get("/v1/users/alice/journeys", headers=h).json()["journeys"][0] == first  # a cache hit
+    with open_store(db_copy[0]) as store:  # another connection, as the CLI would be
+        edits.rename(store, first["journey_id"], "Renamed elsewhere")
+    assert c.get("/v1/users/alice/journeys", headers=h).json()["journeys"][0]["name"] == "Renamed elsewhere"

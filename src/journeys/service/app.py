@@ -124,6 +124,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     app.state.stores = stores
     app.state.limiter = RateLimiter(config.rate, config.burst)
     app.state.write_lock = threading.Lock()
+    app.state.read_cache = {}  # (connection, route, args) -> (store version, response body)
     app.state.metrics = Metrics()
     errors.install(app)
     app.include_router(router)

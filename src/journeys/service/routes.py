@@ -3,8 +3,10 @@ service functions; nothing here computes journeys."""
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from journeys.service.auth import principal, require_admin, require_user
 from journeys.service.errors import ApiError, InvalidEvents, TooLarge
@@ -13,7 +15,7 @@ from journeys.services import edits
 from journeys.services.core import list_users
 from journeys.services.keys import Principal
 from journeys.services.online import add_events
-from journeys.services.serve import journey_cards, journey_owner, timeline
+from journeys.services.serve import journey_cards, journey_owner, store_version, timeline
 
 router = APIRouter(prefix="/v1")
 Who = Depends(principal)
@@ -36,9 +38,23 @@ async def users(request: Request, who: Principal = Who) -> dict:
 
 @router.get("/users/{user}/journeys", tags=["journeys"], summary="A user's journeys, ranked")
 async def user_journeys(request: Request, user: str, hidden: bool = Query(False, description="include hidden journeys"),
-                        who: Principal = Who) -> JSONResponse:
+                        who: Principal = Who) -> Response:
+    """Served from a read cache that any commit to the store invalidates."""
     require_user(who, user)
-    return JSONResponse({"user_id": user, "journeys": journey_cards(store_of(request), user, include_hidden=hidden)})
+    store = store_of(request)
+    version = store_version(store)
+    cache = request.app.state.read_cache
+    key = (id(store), "journeys", user, hidden)
+    hit = cache.get(key)
+    if hit is not None and version is not None and hit[0] == version:
+        return Response(hit[1], media_type="application/json")
+    body = json.dumps({"user_id": user, "journeys": journey_cards(store, user, include_hidden=hidden)},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+    if version is not None:
+        if len(cache) > 10_000:
+            cache.clear()
+        cache[key] = (version, body)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/users/{user}/timeline", tags=["journeys"], summary="Event density over time, one row per journey")

@@ -37,6 +37,13 @@ def journey_cards(store: Store, user_id: str, include_hidden: bool = False) -> l
     return [_card(j, titles) for j in journeys]
 
 
+def store_version(store: Store):
+    """A token that changes whenever the store's contents may have changed (None: unknown, do not
+    cache). For SQLite: this connection's view of commits by any connection, and its own writes."""
+    fn = getattr(store, "data_version", None)
+    return fn() if fn is not None else None
+
+
 def timeline(store: Store, user_id: str, bins: int = TIMELINE_BINS) -> dict:
     """Event density over time: one row per journey (hidden ones left out), `bins` equal spans
     from the user's first to last event; an event counts for the journey that holds its item."""

@@ -422,6 +422,10 @@ class SQLiteStore:
         with self.conn:
             return self.conn.execute("DELETE FROM api_keys WHERE user_id = ?", (user_id,)).rowcount
 
+    def data_version(self) -> tuple[int, int]:
+        """Changes whenever any connection commits to the file (a read cache's validity check)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0]), self.conn.total_changes
+
     def journey_owner(self, journey_id: str) -> str | None:
         row = self.conn.execute("SELECT user_id FROM journeys WHERE journey_id = ?", (journey_id,)).fetchone()
         return None if row is None else row[0]
