@@ -163,12 +163,14 @@ def export(db: Optional[Path] = DB, format: str = typer.Option("jsonl", "--forma
 
 
 def _mount_subcommands() -> None:
-    from journeys import after_cli, living_cli, llm_cli
+    from journeys import after_cli, forget_cli, living_cli, llm_cli, recommend_cli
     from journeys.bench.commands import bench_app
 
     llm_cli.register(app)  # journeys name, journeys judge
     living_cli.register(app)  # journeys ingest, refresh, rename, hide, pin, merge, split, history
     after_cli.register(app)  # journeys rank train
+    forget_cli.register(app)  # journeys forget --user U / --item I
+    recommend_cli.register(app)  # journeys recommend
     __import__("journeys.serve_cli").serve_cli.register(app)  # journeys serve, journeys keys (issue 10)
     llm_cli.register_bench(bench_app)  # journeys bench naming, journeys bench judge
     app.add_typer(bench_app, name="bench", help="Benchmarks: extraction, sweep, movielens, naming, judge, speed.")

@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     )
 
     db: Path = Path("journeys.db")
+    busy_timeout: float = Field(10.0, ge=0)  # seconds a writer waits for another writer's lock
     seed: int = 0
     ingest: IngestSettings = IngestSettings()
     embed: EmbedSettings = EmbedSettings()

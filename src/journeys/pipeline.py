@@ -72,9 +72,11 @@ class Pipeline:
         self.settings = settings or Settings()
         s = self.settings
         self.store = store
-        self.embedder = embedder or EMBEDDERS.create(s.embed.model, threads=s.embed.threads, batch_size=s.embed.batch_size)
-        self.clusterer = clusterer or CLUSTERERS.create(s.extract.method, **s.extract.options())
-        self.namer = namer or NAMERS.create(s.name.namer, **s.name.options())
+        shared = {"seed": s.seed}  # Settings.seed reaches every plug-in that takes one
+        self.embedder = embedder or EMBEDDERS.create(
+            s.embed.model, {**shared, "threads": s.embed.threads, "batch_size": s.embed.batch_size})
+        self.clusterer = clusterer or CLUSTERERS.create(s.extract.method, shared, **s.extract.options())
+        self.namer = namer or NAMERS.create(s.name.namer, shared, **s.name.options())
         self.progress = progress or QuietProgress()
         self.keywords = KeywordModel(top_n=s.name.keywords_top_n)
         self.items_: dict[str, Item] = {}

@@ -7,7 +7,8 @@ pytest.importorskip("fastapi")
 
 @pytest.fixture(scope="session")
 def served_db(tmp_path_factory, data_dir_session):
-    """The tiny fixture log, discovered with the hashing embedder, plus keys for alice, bob and an admin."""
+    """The tiny fixture logs (alice and bob; carol, dave and erin, who leave things to recommend),
+    discovered with the hashing embedder, plus keys for alice, bob, carol and an admin."""
     import os
 
     from typer.testing import CliRunner
@@ -20,9 +21,10 @@ def served_db(tmp_path_factory, data_dir_session):
     os.environ["JOURNEYS_EMBED__MODEL"] = "hashing"
     try:
         path = tmp_path_factory.mktemp("serve") / "j.db"
-        res = CliRunner().invoke(app, ["discover", "--events", str(data_dir_session / "events.csv"),
-                                       "--items", str(data_dir_session / "items.csv"), "--db", str(path), "-q"])
-        assert res.exit_code == 0, res.output
+        for events, items in (("events.csv", "items.csv"), ("serve_events.csv", "serve_items.csv")):
+            res = CliRunner().invoke(app, ["discover", "--events", str(data_dir_session / events),
+                                           "--items", str(data_dir_session / items), "--db", str(path), "-q"])
+            assert res.exit_code == 0, res.output
     finally:
         if old is None:
             os.environ.pop("JOURNEYS_EMBED__MODEL", None)
@@ -30,6 +32,7 @@ def served_db(tmp_path_factory, data_dir_session):
             os.environ["JOURNEYS_EMBED__MODEL"] = old
     with open_store(path) as store:
         keys = {"alice": create_key(store, user_id="alice")[1], "bob": create_key(store, user_id="bob")[1],
+                "carol": create_key(store, user_id="carol")[1],
                 "admin": create_key(store, admin=True)[1]}
     return path, keys
 

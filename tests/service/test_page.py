@@ -109,3 +109,27 @@ def test_hide_and_merge_in_place(site):
     page.locator("#cards .card").first.get_by_role("button", name="Hide").click()
     page.get_by_role("status").filter(has_text="Hidden").wait_for()
     assert page.locator("#cards .card").count() == len(before) - 2
+
+
+def test_delve_deeper_changes_the_recommendations(site):
+    base, page, keys = site
+    sign_in(page, base, keys["carol"])
+    recs = page.locator("#recs li.rec")
+    recs.first.wait_for()
+    before = recs.locator(".rec-title").all_inner_texts()
+    card = page.locator("#cards .card").nth(1)
+    name = card.locator("h3").inner_text()
+    card.get_by_role("button", name="Delve deeper").click()
+    page.locator("#recs-mode", has_text=f"Delving deeper into “{name}”").wait_for()
+    page.wait_for_function("(b) => [...document.querySelectorAll('#recs .rec-title')].map(e => e.textContent).join('|') !== b",
+                           arg="|".join(before))
+    after = recs.locator(".rec-reason").all_inner_texts()
+    assert after and all(name in reason for reason in after)  # every slot serves that journey
+    assert recs.locator(".rec-title").all_inner_texts() != before
+    assert page.evaluate("document.activeElement.id") == "recs-heading"  # focus follows, for screen readers
+    # explore and the query box steer too; the pressed state is announced
+    page.get_by_role("button", name="For all my journeys").click()
+    assert page.get_by_role("button", name="For all my journeys").get_attribute("aria-pressed") == "true"
+    page.get_by_label("Looking for").fill("telescope stargazing")
+    page.get_by_label("Looking for").press("Enter")
+    page.locator("#recs-mode", has_text="Looking for “telescope stargazing”").wait_for()

@@ -118,3 +118,35 @@ def test_read_cache_sees_writes_from_other_connections(client, db_copy):
     with open_store(db_copy[0]) as store:  # another connection, as the CLI would be
         edits.rename(store, first["journey_id"], "Renamed elsewhere")
     assert c.get("/v1/users/alice/journeys", headers=h).json()["journeys"][0]["name"] == "Renamed elsewhere"
+
+
+def test_recommendations_steer(client):
+    c, keys = client
+    h = auth(keys["carol"])
+    js = c.get("/v1/users/carol/journeys", headers=h).json()["journeys"]
+    assert len(js) == 2
+    plain = c.get("/v1/users/carol/recommendations?k=6", headers=h)
+    assert plain.status_code == 200, plain.text
+    recs = plain.json()["recommendations"]
+    assert recs and all(r["reason"] and r["title"] and r["journey_name"] for r in recs)
+    assert {r["journey_id"] for r in recs} == {j["journey_id"] for j in js}  # both journeys get slots
+    seen = {i for j in js for i in j["item_ids"]}
+    assert not seen & {r["item_id"] for r in recs}  # nothing the user already has
+    for target in js:
+        deep = c.get(f"/v1/users/carol/recommendations?k=6&journey={target['journey_id']}", headers=h).json()
+        assert deep["recommendations"]
+        assert all(r["journey_id"] == target["journey_id"] for r in deep["recommendations"])
+    error_of(c.get("/v1/users/carol/recommendations?journey=nope", headers=h), 404, "not_found")
+    error_of(c.get("/v1/users/carol/recommendations?k=0", headers=h), 422, "invalid_request")
+
+
+def test_forget_user(client, db_copy):
+    import sqlite3
+
+    c, keys = client
+    assert c.delete("/v1/users/bob", headers=auth(keys["bob"])).json()["forgotten"] is True
+    error_of(c.get("/v1/users/bob/journeys", headers=auth(keys["admin"])), 404, "not_found")
+    error_of(c.get("/v1/me", headers=auth(keys["bob"])), 401, "unauthorized")  # bob's keys went with him
+    n = sqlite3.connect(db_copy[0]).execute("SELECT COUNT(*) FROM api_keys WHERE user_id = 'bob'").fetchone()[0]
+    assert n == 0
+    assert c.get("/v1/users/alice/journeys", headers=auth(keys["alice"])).status_code == 200

@@ -169,6 +169,9 @@ def movielens_cmd(
 from journeys.bench import stages as _stages  # noqa: E402
 
 _stages.command(bench_app)  # journeys bench journeys
+from journeys.bench import recs_cli  # noqa: E402  (journeys bench recs)
+
+recs_cli.register(bench_app)
 
 
 @bench_app.command("serve")

@@ -56,7 +56,7 @@ def prepare(
     colls = load_collections(collections)
     data = make_users(colls, n_users=users, seed=seed, k=k, items=items, noise=noise)
     s = settings.embed
-    emb = EMBEDDERS.create(embedder or s.model, threads=s.threads, batch_size=s.batch_size)
+    emb = EMBEDDERS.create(embedder or s.model, {"threads": s.threads, "batch_size": s.batch_size})
     setup = {
         "collections": str(collections), "n_collections": len(colls), "users": users, "seed": seed,
         "k": list(k), "items": list(items), "noise": noise, "embedder": emb.name,
@@ -69,12 +69,13 @@ def make_clusterer(bench: Bench, method: str, overrides: Mapping[str, Any] | Non
     """The method as `discover` would build it from Settings; global baselines are given the
     true number of collections (which favours them) and every method shares ICPC's min_size."""
     ex = bench.settings.extract
-    opts: dict[str, Any] = {"min_size": ex.icpc.min_size, "seed": bench.settings.seed}
+    shared = {"min_size": ex.icpc.min_size, "seed": bench.settings.seed}
+    opts: dict[str, Any] = {}
     if method in GLOBAL:
         opts["n_clusters"] = bench.setup["n_collections"]
     opts.update(ex.options(method))
     opts.update(overrides or {})
-    return CLUSTERERS.create(method, **opts)
+    return CLUSTERERS.create(method, shared, **opts)
 
 
 def pipeline_for(bench: Bench, clusterer: Clusterer):

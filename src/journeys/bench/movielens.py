@@ -43,13 +43,13 @@ def run(methods: Sequence[str] = ("icpc",), max_users: int | None = None, embedd
     if max_users:
         users = users[:max_users]
     s = settings.embed
-    emb = EMBEDDERS.create(embedder or s.model, threads=s.threads, batch_size=s.batch_size)
+    emb = EMBEDDERS.create(embedder or s.model, {"threads": s.threads, "batch_size": s.batch_size})
     cache = cache if cache is not None else EmbeddingCache()
     rows = []
     for method in methods:
         ex = settings.extract
-        opts = {"min_size": ex.icpc.min_size, "seed": settings.seed, **ex.options(method)}
-        clusterer = CLUSTERERS.create(method, **opts)
+        clusterer = CLUSTERERS.create(method, {"min_size": ex.icpc.min_size, "seed": settings.seed},
+                                      **ex.options(method))
         pipe = Pipeline(settings, store=cache, embedder=emb, clusterer=clusterer)
         pipe.prepare(data.items, data.events)  # learns from every user, as discover does
         t0 = time.perf_counter()

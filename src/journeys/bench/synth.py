@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from journeys.errors import DataError
+from journeys.errors import ConfigError, DataError
 from journeys.types import Event, Item
 
 EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -170,9 +170,9 @@ def make_users(
       does not pursue where possible, at uniform times within the year.
     """
     if not collections:
-        raise ValueError("make_users needs at least one collection")
+        raise ConfigError("make_users needs at least one collection")
     if k[0] < 1 or k[0] > k[1] or items[0] < 1 or items[0] > items[1] or not 0 <= noise:
-        raise ValueError(f"bad ranges: k={k}, items={items}, noise={noise}")
+        raise ConfigError(f"bad ranges: k={k}, items={items}, noise={noise}")
     rng = np.random.default_rng(seed)
     by_key = {c.key: c for c in collections}
     all_items = {it.item_id: it for c in collections for it in c.items}

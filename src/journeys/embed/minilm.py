@@ -16,7 +16,7 @@ class MiniLMEmbedder:
 
     dim = 384
 
-    def __init__(self, threads: int = 2, batch_size: int = 64, **_: object):
+    def __init__(self, threads: int = 2, batch_size: int = 64):
         self.threads = threads
         self.batch_size = batch_size
         self.name = "all-MiniLM-L6-v2"

@@ -52,7 +52,6 @@ class ICPC:
         text_threshold: float | None = 0.3,
         collaborative_dims: int = 64,
         seed: int = 0,
-        **_: object,
     ):
         self.threshold = threshold
         self.min_size = min_size

@@ -18,6 +18,7 @@ from journeys.config import Settings, load_settings
 from journeys.service import errors
 from journeys.service.auth import RateLimiter
 from journeys.service.metrics import Metrics
+from journeys.services.serve import RecCache
 from journeys.store import Store, open_store
 
 STATIC = Path(__file__).parent / "static"
@@ -31,6 +32,7 @@ class ServeConfig:
     rate: float = 50.0  # requests per second per key (0: no limit)
     burst: float | None = None  # default 2 x rate
     max_events: int = 10_000  # rows in one POST /v1/events
+    recs_max_age: float = 600.0  # seconds before the fitted recommender is rebuilt (in the background)
     settings: Settings | None = field(default=None, repr=False)
 
 
@@ -51,6 +53,10 @@ class StorePool:
             with self._lock:
                 self._all.append(store)
         return store
+
+    def open_new(self) -> Store:
+        """A store of its own (for a background job); the caller closes it."""
+        return open_store(self.url)
 
     def close(self) -> None:
         with self._lock:
@@ -124,6 +130,7 @@ def create_app(config: ServeConfig | None = None) -> FastAPI:
     app.state.stores = stores
     app.state.limiter = RateLimiter(config.rate, config.burst)
     app.state.write_lock = threading.Lock()
+    app.state.recs = RecCache(config.recs_max_age)
     app.state.read_cache = {}  # (connection, route, args) -> (store version, response body)
     app.state.metrics = Metrics()
     errors.install(app)

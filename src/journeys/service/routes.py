@@ -15,7 +15,8 @@ from journeys.services import edits
 from journeys.services.core import list_users
 from journeys.services.keys import Principal
 from journeys.services.online import add_events
-from journeys.services.serve import journey_cards, journey_owner, store_version, timeline
+from journeys.services.forget import forget_user
+from journeys.services.serve import journey_cards, journey_owner, recommendations, store_version, timeline
 
 router = APIRouter(prefix="/v1")
 Who = Depends(principal)
@@ -70,6 +71,25 @@ async def journey(request: Request, journey_id: str, who: Principal = Who) -> di
     store = store_of(request)
     require_user(who, journey_owner(store, journey_id))
     return edits.journey_detail(store, journey_id)
+
+
+@router.get("/users/{user}/recommendations", tags=["recommendations"],
+            summary="Journey-aware recommendations with reasons, steerable")
+def user_recommendations(
+    request: Request, user: str,
+    k: int = Query(20, ge=1, le=100, description="how many"),
+    journey: str | None = Query(None, description="delve deeper: every slot from this journey"),
+    query: str | None = Query(None, max_length=500, description="natural-language steering"),
+    explore: bool = Query(False, description="from related journeys the user has not started"),
+    exclude_journey: str | None = Query(None, description="leave this journey out"),
+    who: Principal = Who,
+) -> dict:
+    require_user(who, user)
+    state = request.app.state
+    recs = recommendations(store_of(request), state.settings, state.recs, user, k, journey=journey,
+                           explore=explore, query=query, exclude_journey=exclude_journey,
+                           open_store=state.stores.open_new)
+    return {"user_id": user, "recommendations": recs}
 
 
 # -- writes: run in the thread pool, one at a time (SQLite has one writer) -------------------------
@@ -149,3 +169,14 @@ def post_events(request: Request, body: EventsBody = Body(..., examples=[EVENTS_
                             f"{rejected[0]['reason']}); the other {report['accepted']} were stored",
                             {**report, "rejected": rejected})
     return report
+
+
+@router.delete("/users/{user}", tags=["users"],
+               summary="Forget a user: every event, journey, edit, key and per-user state")
+def delete_user(request: Request, user: str, who: Principal = Who) -> dict:
+    require_user(who, user)
+    with _writing(request):
+        counts = forget_user(store_of(request), user)
+    request.app.state.recs.invalidate()  # the fitted recommender held the user's events
+    request.app.state.read_cache.clear()
+    return {"forgotten": True, "rows": counts}

@@ -3,6 +3,8 @@ journeys as cards (with evidence titles), and a timeline of event density."""
 
 from __future__ import annotations
 
+import threading
+import time
 from bisect import bisect_right
 from datetime import datetime
 
@@ -66,3 +68,76 @@ def timeline(store: Store, user_id: str, bins: int = TIMELINE_BINS) -> dict:
 
 def _iso(dt: datetime) -> str:
     return dt.isoformat()
+
+
+class RecCache:
+    """The fitted recommender a server keeps between requests. It is built on the first request
+    and rebuilt in the background once older than `max_age` seconds (or at once after
+    `invalidate`, e.g. when a user is forgotten); each request still reads the user's current
+    journeys and events from the store, so edits and new events show at once."""
+
+    def __init__(self, max_age: float = 600.0):
+        self.max_age = max_age
+        self._engine = None
+        self._built = 0.0
+        self._lock = threading.Lock()
+        self._rebuilding = False
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._engine = None
+
+    def engine(self, store: Store, settings, open_store=None):
+        from journeys.services.recommend import build_engine
+
+        with self._lock:
+            if self._engine is None:
+                self._engine, self._built = build_engine(store, settings), time.monotonic()
+            elif time.monotonic() - self._built > self.max_age and not self._rebuilding and open_store:
+                self._rebuilding = True
+                threading.Thread(target=self._rebuild, args=(open_store, settings), daemon=True).start()
+            return self._engine
+
+    def _rebuild(self, open_store, settings) -> None:
+        from journeys.services.recommend import build_engine
+
+        try:
+            with open_store() as store:
+                engine = build_engine(store, settings)
+            with self._lock:
+                self._engine, self._built = engine, time.monotonic()
+        finally:
+            self._rebuilding = False
+
+
+def recommendations(store: Store, settings, cache: RecCache, user_id: str, k: int = 20, journey: str | None = None,
+                    explore: bool = False, query: str | None = None, exclude_journey: str | None = None,
+                    open_store=None) -> list[dict]:
+    """A user's steered recommendations as records with titles and the journey's name, from the
+    cached recommender and the user's current journeys and events."""
+    import numpy as np
+
+    from journeys.services.recommend import RecEngine, rec_record, recommend
+
+    engine = cache.engine(store, settings, open_store)
+    journeys = tuple(j for j in store.journeys(user_id))
+    index = engine.space.index()
+    rows = {index[e.item_id] for e in store.events(user_id) if e.item_id in index}
+    empty = np.zeros(0, dtype=np.int64)
+    seen = np.array(sorted(rows | set(engine.seen.get(user_id, empty).tolist())), dtype=np.int64)
+    if not journeys and not len(seen):
+        raise NotFound(f"no user '{user_id}' in the store")
+    view = RecEngine(engine.recommender, engine.space, {user_id: seen},
+                     {user_id: engine.positives.get(user_id, empty)}, {user_id: journeys})
+    recs = recommend(store, user_id, settings, k, journey=journey, explore=explore, query=query,
+                     exclude_journey=exclude_journey, engine=view)
+    names = {j.journey_id: j.name for j in journeys}
+    titles = engine.space.titles
+    out = []
+    for r in recs:
+        rec = rec_record(r)
+        row = index.get(r.item_id)
+        rec["title"] = titles[row] if row is not None else r.item_id
+        rec["journey_name"] = names.get(r.journey_id, "")
+        out.append(rec)
+    return out
