@@ -182,12 +182,13 @@ def serve_cmd(
     seconds: float = typer.Option(15.0, "--seconds", help="each route stops after this long"),
     batch: int = typer.Option(100, "--batch", min=1, help="events per POST"),
     batch_users: int = typer.Option(1, "--batch-users", min=1, help="users whose events share one POST"),
+    client: str = typer.Option("raw", "--client", help="load client: raw (asyncio streams, light) or httpx"),
     as_json: bool = typer.Option(False, "--json", help="end with one JSON line"),
 ) -> None:
     """The HTTP API under a bounded load on 127.0.0.1: p50/p99/rps per route, events/s, errors."""
     from journeys.bench import report, serve
 
-    out = serve.run(db, embedder, clients, requests, seconds, batch, batch_users, log=lambda m: typer.echo(m, err=True))
+    out = serve.run(db, embedder, clients, requests, seconds, batch, batch_users, client, log=lambda m: typer.echo(m, err=True))
     serve.print_report(out, log=typer.echo)
     if as_json:
         typer.echo(report.json_line(out))

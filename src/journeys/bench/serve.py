@@ -92,6 +92,67 @@ async def _drive(client, clients: int, max_requests: int, seconds: float, make) 
             "p99_ms": round(1000 * _quantile(lat, 0.99), 2), "_posted": extra}
 
 
+class _Reply:
+    def __init__(self, status_code: int, body: bytes):
+        self.status_code, self.content = status_code, body
+
+    def json(self):
+        import json
+
+        return json.loads(self.content)
+
+
+class RawClient:
+    """A lean HTTP/1.1 keep-alive client on asyncio streams (one connection per concurrent
+    client), so the load generator costs the shared CPUs less than httpx does. It speaks just
+    what the benchmark needs: JSON bodies and Content-Length replies."""
+
+    def __init__(self, base: str, headers: dict[str, str], connections: int):
+        from urllib.parse import urlsplit
+
+        u = urlsplit(base)
+        self.host, self.port = u.hostname, u.port
+        self.head = "".join(f"{k}: {v}\r\n" for k, v in {"Host": f"{u.hostname}:{u.port}", **headers}.items())
+        self.n = connections
+        self.pool: asyncio.Queue = asyncio.Queue()
+
+    async def __aenter__(self):
+        for _ in range(self.n):
+            self.pool.put_nowait(await asyncio.open_connection(self.host, self.port))
+        return self
+
+    async def __aexit__(self, *exc):
+        while not self.pool.empty():
+            _, writer = self.pool.get_nowait()
+            writer.close()
+
+    async def request(self, method: str, url: str, json=None) -> _Reply:
+        import json as _json
+
+        body = b"" if json is None else _json.dumps(json).encode()
+        extra = f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if json is not None else ""
+        reader, writer = await self.pool.get()
+        try:
+            writer.write(f"{method} {url} HTTP/1.1\r\n{self.head}{extra}\r\n".encode() + body)
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            length = next(int(v) for k, _, v in (ln.partition(":") for ln in lines[1:]) if k.lower() == "content-length")
+            data = await reader.readexactly(length)
+        except Exception:
+            writer.close()
+            self.pool.put_nowait(await asyncio.open_connection(self.host, self.port))
+            raise
+        self.pool.put_nowait((reader, writer))
+        return _Reply(status, data)
+
+    async def get(self, url: str) -> _Reply:
+        return await self.request("GET", url)
+
+    async def post(self, url: str, json=None) -> _Reply:
+        return await self.request("POST", url, json=json)
+
+
 def _free_port() -> int:
     import socket
 
@@ -145,12 +206,17 @@ def _events(rng: random.Random, users: list[str], item_ids: list[str], n: int, s
 
 
 def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, requests: int = 5000,
-        seconds: float = 15.0, batch: int = 100, batch_users: int = 1, seed: int = 0, log=print) -> dict[str, Any]:
+        seconds: float = 15.0, batch: int = 100, batch_users: int = 1, client_kind: str = "raw", seed: int = 0,
+        log=print) -> dict[str, Any]:
     import httpx
 
     from journeys.services.keys import create_key
     from journeys.store import open_store
 
+    if client_kind not in ("httpx", "raw"):
+        from journeys.errors import ConfigError
+
+        raise ConfigError(f"unknown load client '{client_kind}': use httpx or raw")
     source = Path(db) if db is not None else movielens_db(embedder, log)
     work = Path(tempfile.mkdtemp(prefix="journeys-bench-serve-"))
     stack = ExitStack()
@@ -172,7 +238,11 @@ def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, re
         async def main():
             limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
             headers = {"Authorization": f"Bearer {admin}"}
-            async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as client:
+            if client_kind == "raw":
+                opened = RawClient(base, headers, clients)
+            else:
+                opened = httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30)
+            async with opened as client:
                 def journeys(i):
                     return "GET", f"/v1/users/{rng.choice(users)}/journeys", None
 
@@ -215,7 +285,8 @@ def run(db: Path | None = None, embedder: str = "hashing", clients: int = 16, re
         return {"setup": {"database": str(source), "embedder": embedder, "users": len(users),
                           "items": len(item_ids), "clients": clients, "max_requests": requests,
                           "max_seconds": seconds, "event_batch": batch, "users_per_batch": batch_users, "cores": os.cpu_count(),
-                          "server": "journeys serve (uvicorn, 1 process)", "client": "asyncio httpx, same machine"},
+                          "server": "journeys serve (uvicorn, 1 process)",
+                          "client": f"asyncio {client_kind} client, same machine"},
                 "results": phases}
     finally:
         stack.close()
