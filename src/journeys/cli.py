@@ -216,6 +216,7 @@ def _mount_subcommands() -> None:
     after_cli.register(app)  # journeys rank train
     forget_cli.register(app)  # journeys forget --user U / --item I
     recommend_cli.register(app)  # journeys recommend
+    __import__("journeys.serve_cli").serve_cli.register(app)  # journeys serve, journeys keys (issue 10)
     llm_cli.register_bench(bench_app)  # journeys bench naming, journeys bench judge
     app.add_typer(bench_app, name="bench", help="Benchmarks: extraction, sweep, movielens, naming, judge, speed.")
 

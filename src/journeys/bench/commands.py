@@ -195,3 +195,22 @@ _injection.register(bench_app)
 from journeys.bench import scale as _scale  # noqa: E402  (issue 14: `bench scale`)
 
 _scale.register(bench_app)
+
+@bench_app.command("serve")
+def serve_cmd(
+    db: Path = typer.Option(None, "--db", help="database to serve (copied; default: MovieLens, built once)"),
+    embedder: str = typer.Option("hashing", "--embedder", help="embedder for the built database and the server"),
+    clients: int = typer.Option(16, "--clients", min=1), requests: int = typer.Option(5000, "--requests", min=1),
+    seconds: float = typer.Option(15.0, "--seconds", help="each route stops after this long"),
+    batch: int = typer.Option(100, "--batch", min=1, help="events per POST"),
+    batch_users: int = typer.Option(1, "--batch-users", min=1, help="users whose events share one POST"),
+    client: str = typer.Option("raw", "--client", help="load client: raw (asyncio streams, light) or httpx"),
+    as_json: bool = typer.Option(False, "--json", help="end with one JSON line"),
+) -> None:
+    """The HTTP API under a bounded load on 127.0.0.1: p50/p99/rps per route, events/s, errors."""
+    from journeys.bench import report, serve
+
+    out = serve.run(db, embedder, clients, requests, seconds, batch, batch_users, client, log=lambda m: typer.echo(m, err=True))
+    serve.print_report(out, log=typer.echo)
+    if as_json:
+        typer.echo(report.json_line(out))

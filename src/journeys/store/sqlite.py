@@ -106,6 +106,14 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX events_ts ON events (ts);
     """,
+    # issue 10 (serve): API keys, stored as the sha256 of the secret token, never the token
+    """
+    CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL, user_id TEXT, admin INTEGER NOT NULL DEFAULT 0,
+        label TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, revoked TEXT
+    );
+    CREATE INDEX api_keys_user ON api_keys (user_id);
+    """,
 ]
 
 
@@ -222,6 +230,14 @@ def _writable(path: Path) -> bool:
     if all(p.exists() and os.access(p, os.W_OK) for p in sidecars):
         return True
     return os.access(path.parent, os.W_OK)
+
+
+_KEY_COLUMNS = "key_id, secret_hash, user_id, admin, label, created, revoked"
+
+
+def _key_dict(r: tuple) -> dict:
+    return {"key_id": r[0], "secret_hash": r[1], "user_id": r[2], "admin": bool(r[3]), "label": r[4],
+            "created": r[5], "revoked": r[6]}
 
 
 class SQLiteStore:
@@ -707,6 +723,38 @@ class SQLiteStore:
             raise DatabaseLocked(f"another process is reading {self.path}; forgotten rows are deleted but "
                                  "the files are not compacted yet: run the command again when it is done")
         return {"bytes": self.path.stat().st_size if self.path.exists() else 0}
+
+    # -- API keys and journey ownership (issue 10: serve) ----------------------------------
+    def add_key(self, key_id: str, secret_hash: str, user_id: str | None, admin: bool, label: str = "") -> None:
+        with self.conn:
+            self.conn.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
+                              (key_id, secret_hash, user_id, int(admin), label,
+                               datetime.now(timezone.utc).isoformat()))
+
+    def key(self, key_id: str) -> dict | None:
+        row = self.conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,)).fetchone()
+        return None if row is None else _key_dict(row)
+
+    def keys(self) -> list[dict]:
+        return [_key_dict(r) for r in self.conn.execute(f"SELECT {_KEY_COLUMNS} FROM api_keys ORDER BY created, key_id")]
+
+    def revoke_key(self, key_id: str) -> bool:
+        with self.conn:
+            cur = self.conn.execute("UPDATE api_keys SET revoked = ? WHERE key_id = ? AND revoked IS NULL",
+                                    (datetime.now(timezone.utc).isoformat(), key_id))
+        return cur.rowcount > 0
+
+    def delete_user_keys(self, user_id: str) -> int:
+        with self.conn:
+            return self.conn.execute("DELETE FROM api_keys WHERE user_id = ?", (user_id,)).rowcount
+
+    def data_version(self) -> tuple[int, int]:
+        """Changes whenever any connection commits to the file (a read cache's validity check)."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0]), self.conn.total_changes
+
+    def journey_owner(self, journey_id: str) -> str | None:
+        row = self.conn.execute("SELECT user_id FROM journeys WHERE journey_id = ?", (journey_id,)).fetchone()
+        return None if row is None else row[0]
 
     # -- runs -----------------------------------------------------------------------------
     def start_run(self, params: dict) -> int:
