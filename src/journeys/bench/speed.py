@@ -106,11 +106,11 @@ def online_latency(store, settings, data, reps: int = 50, sizes=(50, 200, 1000))
     for e in data.events:
         if pipe.is_interest(e):
             seen.setdefault(e.user_id, set()).add(e.item_id)
-    popular = sorted(pipe.vectors_, key=lambda i: i)  # items whose vectors the model holds
+    known = sorted(pipe.keywords.item_ids_)  # catalogue items in use: their vectors are in the store
     out = {}
     for target in sizes:
         user = min(seen, key=lambda u: (abs(len(seen[u]) - target), u))
-        fresh = [i for i in popular if i not in seen[user]][: reps + 1]
+        fresh = [i for i in known if i not in seen[user]][: reps + 1]
         last = max(e.timestamp for e in data.events)
         lat = []
         for k, item in enumerate(fresh):

@@ -102,6 +102,10 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN host TEXT;
     UPDATE runs SET status = CASE WHEN finished IS NULL THEN 'interrupted' ELSE 'finished' END;
     """,
+    # the latest event time (`now` for stages) without a scan of every event
+    """
+    CREATE INDEX events_ts ON events (ts);
+    """,
     # issue 10 (serve): API keys, stored as the sha256 of the secret token, never the token
     """
     CREATE TABLE api_keys (
@@ -109,7 +113,6 @@ MIGRATIONS: list[str] = [
         label TEXT NOT NULL DEFAULT '', created TEXT NOT NULL, revoked TEXT
     );
     CREATE INDEX api_keys_user ON api_keys (user_id);
-    CREATE INDEX IF NOT EXISTS events_ts ON events (ts);  -- MAX(ts) per online update, without a scan
     """,
 ]
 
@@ -251,7 +254,7 @@ class SQLiteStore:
             self._check_path()
             self.read_only = self.path.exists() and not _writable(self.path)
         self.conn = self._connect(memory)
-        self._check_database()
+        self._check_database_consistently()
         if not self.read_only:
             try:
                 self.conn.execute("PRAGMA journal_mode=WAL")
@@ -307,6 +310,17 @@ class SQLiteStore:
             conn.close()
         return sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, check_same_thread=False,
                                factory=_Connection)
+
+    def _check_database_consistently(self) -> None:
+        """The check in one read transaction: the version and the tables it reads are one snapshot,
+        never the tables of a migration committed between the two reads."""
+        if self.conn.in_transaction:
+            return self._check_database()
+        self.conn.execute("BEGIN")
+        try:
+            self._check_database()
+        finally:
+            self.conn.rollback()
 
     def _check_database(self) -> None:
         """Refuse an SQLite file that some other program owns, or a newer journeys schema."""
