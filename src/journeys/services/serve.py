@@ -19,7 +19,12 @@ TIMELINE_BINS = 48
 def journey_owner(store: Store, journey_id: str) -> str:
     """The user whose journey this is; NotFound names the id."""
     entry = store.registry_entry(journey_id) if hasattr(store, "registry_entry") else None
-    owner = entry["user_id"] if entry else store.journey_owner(journey_id)
+    if entry:
+        owner = entry["user_id"]
+    elif hasattr(store, "journey_owner"):
+        owner = store.journey_owner(journey_id)
+    else:  # a backend without the lookup: scan (slow, but right)
+        owner = next((j.user_id for j in store.journeys() if j.journey_id == journey_id), None)
     if owner is None:
         raise NotFound(f"no journey '{journey_id}'")
     return owner

@@ -267,8 +267,12 @@ function renderTimeline(tl) {
     root.append(g);
   });
   const axisY = rowH * tl.rows.length + 16;
+  const days = (new Date(tl.end) - new Date(tl.start)) / 864e5;
+  const fmtTime = (iso) => new Date(iso).toLocaleString("en", { month: "short", day: "numeric", hour: "2-digit",
+    minute: "2-digit", timeZone: "UTC" });
+  const axis = days < 2 ? fmtTime : days < 62 ? fmtDay : fmtMonth;
   for (const [x, iso, anchor] of [[labelW, tl.start, "start"], [labelW + cellW * tl.bins, tl.end, "end"]]) {
-    const a = svg("text", { x, y: axisY, "text-anchor": anchor, class: "tl-axis" }); a.textContent = fmtMonth(iso);
+    const a = svg("text", { x, y: axisY, "text-anchor": anchor, class: "tl-axis" }); a.textContent = axis(iso);
     root.append(a);
   }
   box.append(root);
