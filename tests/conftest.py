@@ -22,3 +22,7 @@ def minilm():
     from journeys.embed import EMBEDDERS
 
     return EMBEDDERS.create("minilm", threads=2)
+
+
+# A throwaway PostgreSQL server (issue 14): `postgres_server` (session) and `postgres_url` (per test).
+from tests.pgserver import postgres_server, postgres_url  # noqa: E402,F401

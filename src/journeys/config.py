@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,6 +20,15 @@ from journeys.embed.text import DEFAULT_TEMPLATE
 class IngestSettings(BaseModel):
     min_rating: float = 3.5  # `rate` events below this are kept and counted, but are not interest
     strict: bool = False
+
+    @field_validator("min_rating")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        import math
+
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
 
 
 class EmbedSettings(BaseModel):
@@ -39,6 +48,9 @@ class ICPCSettings(BaseModel):
     collaborative: float = 0.5
     text_threshold: float | None = 0.3
     collaborative_dims: int = 64
+    split_distance: float | None = 2.0
+    max_share: float | None = 0.8
+    cooc_floor: float | None = None
 
 
 class HierarchicalSettings(BaseModel):
@@ -87,12 +99,23 @@ class AfterSettings(BaseModel):
         return dict(self.params.get(name, {}))
 
 
+class BatchSettings(BaseModel):
+    """Where per-user work runs: `local` (this process, or a pool of `workers` processes) or `ray`
+    (a local Ray with `workers` CPUs, or the cluster at `ray_address`)."""
+
+    executor: str = "local"
+    workers: int = Field(1, ge=1)
+    ray_address: str | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="JOURNEYS_", env_nested_delimiter="__", toml_file="journeys.toml", extra="ignore"
     )
 
     db: Path = Path("journeys.db")
+    busy_timeout: float = Field(10.0, ge=0)  # seconds a writer waits for another writer's lock
+    batch: BatchSettings = BatchSettings()
     seed: int = 0
     ingest: IngestSettings = IngestSettings()
     embed: EmbedSettings = EmbedSettings()
@@ -113,5 +136,25 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from journeys.toml and the environment, with explicit overrides on top."""
-    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    """Settings from journeys.toml and the environment, with explicit overrides on top. A bad
+    value is a one-line ConfigError naming the setting and its environment variable."""
+    from journeys.errors import ConfigError
+
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from None
+    except ValueError as exc:  # a journeys.toml that is not TOML, a JOURNEYS_* value that is not JSON
+        raise ConfigError(f"invalid settings (JOURNEYS_* or journeys.toml): {' '.join(str(exc).split())}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """'invalid setting ingest.min_rating (JOURNEYS_INGEST__MIN_RATING or journeys.toml): ...'"""
+    parts = []
+    for e in exc.errors():
+        loc = [str(x) for x in e.get("loc", ())]
+        env = "JOURNEYS_" + "__".join(loc).upper()
+        value = e.get("input")
+        got = f", got {value!r}" if isinstance(value, (str, int, float)) else ""
+        parts.append(f"{'.'.join(loc)} ({env} or journeys.toml): {e.get('msg', 'invalid')}{got}")
+    return "invalid setting " + "; ".join(parts)

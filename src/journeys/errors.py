@@ -9,7 +9,9 @@ class JourneysError(Exception):
     code = "journeys_error"
 
     def to_dict(self) -> dict:
-        return {"error": self.code, "message": str(self)}
+        """The one error shape of the CLI's JSON output and the HTTP API:
+        `{"error": {"code": ..., "message": ...}}` (subclasses add fields inside "error")."""
+        return {"error": {"code": self.code, "message": str(self)}}
 
 
 class DataError(JourneysError):
@@ -23,11 +25,20 @@ class DataError(JourneysError):
         super().__init__(f"{where}: {reason}")
 
     def to_dict(self) -> dict:
-        return {**super().to_dict(), "file": self.file, "line": self.line, "reason": self.reason}
+        out = super().to_dict()
+        out["error"].update(file=self.file, line=self.line, reason=self.reason)
+        return out
 
 
 class ConfigError(JourneysError):
     code = "config_error"
+
+
+class StoreError(JourneysError):
+    """The store cannot do what was asked (locked, read-only, not a journeys database, ...);
+    each backend raises its own subclasses, always with the database's path or URL."""
+
+    code = "store_error"
 
 
 class NotFound(JourneysError):

@@ -50,12 +50,17 @@ def register(app: typer.Typer) -> None:
         users: Optional[str] = typer.Option(None, "--users", help="comma-separated user ids [all]"),
         db: Optional[Path] = _db_option(),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
+        executor: Optional[str] = typer.Option(None, "--executor", help="where per-user work runs: local (default) or ray"),
+        workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [1]"),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="join this Ray cluster instead of starting one"),
     ) -> None:
         """Relearn the global model and recompute journeys in full (merge, refine), as discover does."""
+        from journeys.cli import apply_batch_options
         from journeys.progress import auto_progress
         from journeys.services.core import refresh as run_refresh
 
         settings = load_settings()
+        apply_batch_options(settings, executor, workers, ray_address)
         wanted = [u.strip() for u in users.split(",") if u.strip()] if users else None
         with _store(db or settings.db) as store:
             s = run_refresh(store, settings, auto_progress(quiet), users=wanted)

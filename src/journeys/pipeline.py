@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from journeys import safety
 from journeys.config import Settings
 from journeys.embed import EMBEDDERS, Embedder, item_text
 from journeys.embed.text import content_hash
@@ -72,15 +73,18 @@ class Pipeline:
         self.settings = settings or Settings()
         s = self.settings
         self.store = store
-        self.embedder = embedder or EMBEDDERS.create(s.embed.model, threads=s.embed.threads, batch_size=s.embed.batch_size)
-        self.clusterer = clusterer or CLUSTERERS.create(s.extract.method, **s.extract.options())
-        self.namer = namer or NAMERS.create(s.name.namer, **s.name.options())
+        shared = {"seed": s.seed}  # Settings.seed reaches every plug-in that takes one
+        self.embedder = embedder or EMBEDDERS.create(
+            s.embed.model, {**shared, "threads": s.embed.threads, "batch_size": s.embed.batch_size})
+        self.clusterer = clusterer or CLUSTERERS.create(s.extract.method, shared, **s.extract.options())
+        self.namer = namer or NAMERS.create(s.name.namer, shared, **s.name.options())
         self.progress = progress or QuietProgress()
         self.keywords = KeywordModel(top_n=s.name.keywords_top_n)
         self.items_: dict[str, Item] = {}
         self.texts_: dict[str, str] = {}
         self.vectors_: dict[str, np.ndarray] = {}
         self.embedded_ = 0  # how many texts the last prepare() actually had to embed
+        self.instructive_: dict[str, bool] = {}  # item id -> its title or description reads as an instruction
         self.model_version_ = ""  # digest of the global fit in use
 
     # -- global preparation -----------------------------------------------------------------
@@ -197,6 +201,13 @@ class Pipeline:
                     tick.advance(len(chunk))
         return {k: np.asarray(cached[h], dtype=np.float32) for k, h in hashes.items()}
 
+    def instructive(self, item_id: str) -> bool:
+        if item_id not in self.instructive_:
+            item = self.items_[item_id]
+            self.instructive_[item_id] = safety.is_injection(item.title) or (
+                bool(item.description) and safety.is_injection(item.description))
+        return self.instructive_[item_id]
+
     # -- one user ---------------------------------------------------------------------------
     def history(self, user_id: str, events: Sequence[Event]) -> UserHistory:
         """The user's distinct interest items in order of first interaction (ties by item id)."""
@@ -234,7 +245,9 @@ class Pipeline:
         member_ids = [sorted((i for i in dict.fromkeys(g.item_ids) if i in pos), key=pos.__getitem__) for g in groups]
         in_groups = {i for ids in member_ids for i in ids}
         unassigned = tuple(i for i in unassigned if i in pos and i not in in_groups)
-        kws = self.keywords.keywords(member_ids, unassigned)
+        # an item whose text reads as an instruction stays in its journey but gives no keywords
+        kws = self.keywords.keywords([[i for i in ids if not self.instructive(i)] for ids in member_ids],
+                                     [i for i in unassigned if not self.instructive(i)])
         stats: dict[str, list] = {}
         for e in events:
             if self.is_interest(e):
@@ -250,7 +263,7 @@ class Pipeline:
             stamps = [t for i in ids for t in stats.get(i, [])]
             evidence = tuple(hist.item_ids[i] for i in near[:N_EVIDENCE])
             partial.append((centroid, evidence, len(stamps), min(stamps), max(stamps)))
-        names = self.namer.name_user(NamingContext(user_id, tuple(drafts))) if drafts else []
+        names = self.namer.name_user(NamingContext(user_id, tuple(drafts), self.embedder.embed)) if drafts else []
         journeys = [
             Journey(g.journey_id or journey_id(user_id, d.item_ids[0]), user_id,
                     g.name if g.name else n.name, g.name_source if g.name else n.source, d.keywords, d.item_ids,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Generic, TypeVar
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
 
 from journeys.errors import ConfigError
 
@@ -26,13 +27,26 @@ class Registry(Generic[T]):
 
         return deco
 
-    def create(self, name: str, **config) -> T:
+    def create(self, name: str, shared: Mapping[str, Any] | None = None, **config) -> T:
+        """Build the plug-in `name` from its options. An option it does not take is a ConfigError
+        naming the plug-in and the option (never silently swallowed). `shared` options (the seed,
+        thread counts) go only to the plug-ins that take them."""
         try:
             factory = self._factories[name]
         except KeyError:
             raise ConfigError(
                 f"unknown {self.kind} '{name}'; choose one of: {', '.join(self.names())}"
             ) from None
+        params = inspect.signature(factory).parameters
+        open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        known = [k for k, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        unknown = sorted(set(config) - set(known))
+        if unknown and not open_ended:
+            raise ConfigError(f"{self.kind} '{name}' has no option '{unknown[0]}'; "
+                              f"its options: {', '.join(known) or 'none'}")
+        for key, value in (shared or {}).items():
+            if open_ended or key in known:
+                config.setdefault(key, value)
         return factory(**config)
 
     def names(self) -> list[str]:

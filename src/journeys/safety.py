@@ -100,8 +100,11 @@ def sanitize_title(title: str, max_chars: int = 80) -> str:
 
 
 def is_injection(title: str) -> bool:
-    """Does the title look like an attempt to instruct the model?"""
-    return bool(_INJECTION.search(unicodedata.normalize("NFKC", str(title))))
+    """Does the title try to instruct the model? Structural reading (journeys.injection) of the
+    homoglyph-normalised text, plus a few well-known phrasings."""
+    from journeys.injection import is_instruction, normalize
+
+    return is_instruction(title) or bool(_INJECTION.search(normalize(title)))
 
 
 def echoes_instructions(name: str) -> bool:

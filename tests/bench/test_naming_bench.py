@@ -6,6 +6,7 @@ import pytest
 
 from journeys.bench import judge as bench_judge
 from journeys.bench import naming
+from journeys.errors import ConfigError
 
 
 def _embed(texts):
@@ -27,7 +28,7 @@ def test_score_names_known_answers():
 def test_variants():
     assert naming.variants_for("all") == ["keywords", "llm-zeroshot", "llm"]
     assert naming.variants_for("llm", zeroshot=False) == ["llm"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ConfigError):
         naming.variants_for("nope")
 
 

@@ -35,7 +35,8 @@ def _lookalikes(seed: int = 0):
 
 def test_text_alone_merges_lookalike_interests():
     user, corpus = _lookalikes()
-    labels = ICPC(collaborative=0.0).fit(corpus).assign(user)
+    # the walk alone (no grain passes): one journey
+    labels = ICPC(collaborative=0.0, split_distance=None, max_share=None).fit(corpus).assign(user)
     assert len(set(labels.tolist()) - {NOISE}) == 1
 
 
@@ -64,8 +65,8 @@ def test_threshold_slides_with_the_collaborative_weight():
     # two items at cosine 0.4 join one journey under text_threshold 0.3, not under threshold 0.5
     a = np.array([[1.0, 0.0], [0.4, np.sqrt(1 - 0.16)], [0.4, np.sqrt(1 - 0.16)]], dtype=np.float32)
     hist = UserHistory("u", ("i0", "i1", "i2"), a)
-    assert ICPC(threshold=0.5, text_threshold=0.3, min_size=1).fit(Corpus([hist])).assign(hist).tolist() == [0, 0, 0]
-    assert ICPC(threshold=0.5, text_threshold=None, min_size=1).fit(Corpus([hist])).assign(hist).tolist() == [0, 1, 1]
+    assert ICPC(threshold=0.5, text_threshold=0.3, min_size=1, max_share=None).fit(Corpus([hist])).assign(hist).tolist() == [0, 0, 0]
+    assert ICPC(threshold=0.5, text_threshold=None, min_size=1, max_share=None).fit(Corpus([hist])).assign(hist).tolist() == [0, 1, 1]
 
 
 def test_unfitted_and_unseen_items_fall_back_to_text():

@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import numpy as np
+import pytest
 
 from journeys.store.sqlite import MIGRATIONS, SQLiteStore
 from journeys.types import Event, Item, Journey
+from tests.store.conformance import StoreConformance
 
 T = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -63,3 +65,14 @@ def test_runs_are_recorded(tmp_path):
         rid = s.start_run({"a": 1})
         s.finish_run(rid, {"journeys": 2})
         assert s.runs()[0]["stats"] == {"journeys": 2}
+
+
+class TestSQLiteConformance(StoreConformance):
+    @pytest.fixture
+    def store(self, tmp_path):
+        s = SQLiteStore(tmp_path / "conformance.db")
+        yield s
+        s.close()
+
+    def reopen(self, store):
+        return SQLiteStore(store.path)

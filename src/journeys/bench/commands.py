@@ -59,8 +59,10 @@ def extraction_cmd(
     collections: Path = CollectionsOpt,
     users: int = typer.Option(200, "--users", min=1),
     seed: int = typer.Option(0, "--seed"),
-    k: str = typer.Option("2..5", "--k", help="journeys per user, N..M"),
-    items: str = typer.Option("8..20", "--items", help="items per journey, N..M"),
+    profile: str = typer.Option("light", "--profile", help="light (2..5 x 8..20, uniform) or heavy (5..15 x 20..150, popularity 1)"),
+    k: str = typer.Option(None, "--k", help="journeys per user, N..M (default: the profile's)"),
+    items: str = typer.Option(None, "--items", help="items per journey, N..M (default: the profile's)"),
+    popularity: float = typer.Option(None, "--popularity", min=0.0, help="Zipf exponent of item choice (default: the profile's)"),
     noise: float = typer.Option(0.1, "--noise", min=0.0),
     method: str = typer.Option(_ALL, "--method", help="icpc|hierarchical|cooccurrence|global-semantic|bertopic|all (or a comma list)"),
     embedder: str = typer.Option(None, "--embedder", help="override the configured embedder (e.g. hashing)"),
@@ -70,15 +72,24 @@ def extraction_cmd(
     """Mixed-collections extraction benchmark (BENCHMARKS.md section 1)."""
     from journeys.bench import extraction, report
 
+    from journeys.bench.synth import PROFILES
+
+    if profile not in PROFILES:
+        raise typer.BadParameter(f"choose from {', '.join(PROFILES)}", param_hint="--profile")
+    prof = PROFILES[profile]
+    k_range = parse_range(k, "--k") if k else prof["k"]
+    items_range = parse_range(items, "--items") if items else prof["items"]
+    pop = prof["popularity"] if popularity is None else popularity
     methods = parse_methods(method)
     try:
-        out = extraction.run(collections, methods, users, seed, parse_range(k, "--k"),
-                             parse_range(items, "--items"), noise, embedder)
+        out = extraction.run(collections, methods, users, seed, k_range, items_range, noise,
+                             embedder, popularity=pop)
     except JourneysError as exc:
         _fail(exc)
     s = out["setup"]
-    title = (f"{Path(s['collections']).name}: {s['users']} users, seed {s['seed']}, k {k}, "
-             f"items {items}, noise {noise}, {s['embedder']}")
+    title = (f"{Path(s['collections']).name}: {s['users']} users, seed {s['seed']}, "
+             f"k {k_range[0]}..{k_range[1]}, items {items_range[0]}..{items_range[1]}, "
+             f"popularity {pop}, noise {noise}, {s['embedder']}")
     report.console().print(report.table(out["results"], title))
     if plot:
         try:
@@ -162,6 +173,10 @@ def movielens_cmd(
     s = out["setup"]
     title = f"MovieLens latest-small: {s['users']} users, ratings >= {s['min_rating']}, {s['embedder']}"
     report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
+    from journeys.bench import granularity
+
+    report.console().print(report.table(out["results"], "granularity", columns=granularity.COLUMNS))
+    report.console().print(granularity.decile_table(out["results"], "journeys per user by activity decile"))
     if as_json:
         typer.echo(report.json_line(out))
 
@@ -169,3 +184,33 @@ def movielens_cmd(
 from journeys.bench import stages as _stages  # noqa: E402
 
 _stages.command(bench_app)  # journeys bench journeys
+from journeys.bench import recs_cli  # noqa: E402  (journeys bench recs)
+
+recs_cli.register(bench_app)
+
+from journeys.bench import injection as _injection  # noqa: E402  (journeys bench injection)
+
+_injection.register(bench_app)
+
+from journeys.bench import scale as _scale  # noqa: E402  (issue 14: `bench scale`)
+
+_scale.register(bench_app)
+
+@bench_app.command("serve")
+def serve_cmd(
+    db: Path = typer.Option(None, "--db", help="database to serve (copied; default: MovieLens, built once)"),
+    embedder: str = typer.Option("hashing", "--embedder", help="embedder for the built database and the server"),
+    clients: int = typer.Option(16, "--clients", min=1), requests: int = typer.Option(5000, "--requests", min=1),
+    seconds: float = typer.Option(15.0, "--seconds", help="each route stops after this long"),
+    batch: int = typer.Option(100, "--batch", min=1, help="events per POST"),
+    batch_users: int = typer.Option(1, "--batch-users", min=1, help="users whose events share one POST"),
+    client: str = typer.Option("raw", "--client", help="load client: raw (asyncio streams, light) or httpx"),
+    as_json: bool = typer.Option(False, "--json", help="end with one JSON line"),
+) -> None:
+    """The HTTP API under a bounded load on 127.0.0.1: p50/p99/rps per route, events/s, errors."""
+    from journeys.bench import report, serve
+
+    out = serve.run(db, embedder, clients, requests, seconds, batch, batch_users, client, log=lambda m: typer.echo(m, err=True))
+    serve.print_report(out, log=typer.echo)
+    if as_json:
+        typer.echo(report.json_line(out))

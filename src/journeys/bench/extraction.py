@@ -48,18 +48,21 @@ def prepare(
     embedder: str | None = None,
     settings=None,
     cache: EmbeddingCache | None = None,
+    popularity: float = 0.0,
 ) -> Bench:
     from journeys.config import Settings
     from journeys.embed import EMBEDDERS
 
     settings = settings or Settings()
     colls = load_collections(collections)
-    data = make_users(colls, n_users=users, seed=seed, k=k, items=items, noise=noise)
+    data = make_users(colls, n_users=users, seed=seed, k=k, items=items, noise=noise,
+                      popularity=popularity)
     s = settings.embed
-    emb = EMBEDDERS.create(embedder or s.model, threads=s.threads, batch_size=s.batch_size)
+    emb = EMBEDDERS.create(embedder or s.model, {"threads": s.threads, "batch_size": s.batch_size})
     setup = {
         "collections": str(collections), "n_collections": len(colls), "users": users, "seed": seed,
-        "k": list(k), "items": list(items), "noise": noise, "embedder": emb.name,
+        "k": list(k), "items": list(items), "noise": noise, "popularity": popularity,
+        "embedder": emb.name,
         "events": len(data.events),
     }
     return Bench(data, settings, emb, cache if cache is not None else EmbeddingCache(), setup)
@@ -69,12 +72,13 @@ def make_clusterer(bench: Bench, method: str, overrides: Mapping[str, Any] | Non
     """The method as `discover` would build it from Settings; global baselines are given the
     true number of collections (which favours them) and every method shares ICPC's min_size."""
     ex = bench.settings.extract
-    opts: dict[str, Any] = {"min_size": ex.icpc.min_size, "seed": bench.settings.seed}
+    shared = {"min_size": ex.icpc.min_size, "seed": bench.settings.seed}
+    opts: dict[str, Any] = {}
     if method in GLOBAL:
         opts["n_clusters"] = bench.setup["n_collections"]
     opts.update(ex.options(method))
     opts.update(overrides or {})
-    return CLUSTERERS.create(method, **opts)
+    return CLUSTERERS.create(method, shared, **opts)
 
 
 def pipeline_for(bench: Bench, clusterer: Clusterer):
@@ -120,9 +124,10 @@ def run(
     embedder: str | None = None,
     settings=None,
     cache: EmbeddingCache | None = None,
+    popularity: float = 0.0,
 ) -> dict[str, Any]:
     """Benchmark `methods` on one collections file; returns {"setup": ..., "results": [...]}."""
-    bench = prepare(collections, users, seed, k, items, noise, embedder, settings, cache)
+    bench = prepare(collections, users, seed, k, items, noise, embedder, settings, cache, popularity)
     # embed once up front so no method's time includes it
     pipeline_for(bench, make_clusterer(bench, "icpc")).embed_texts(
         {i: t for i, t in _texts(bench).items()}

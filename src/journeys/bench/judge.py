@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from journeys.errors import require
+from journeys.errors import ConfigError, require
 
 
 def _spearman(a: list[float], b: list[float]) -> float:
@@ -61,7 +61,7 @@ def run(
     say = log or (lambda _msg: None)
     cols = load_collections(collections)
     if len(cols) < 2:
-        raise ValueError("the judge benchmark needs at least two collections")
+        raise ConfigError("the judge benchmark needs at least two collections")
     rng = np.random.default_rng(seed)
     picked = [cols[i] for i in sorted(rng.choice(len(cols), size=min(n, len(cols)), replace=False))]
     texts = {it.item_id: item_text(it) for c in cols for it in c.items}

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from journeys.errors import require
+from journeys.errors import ConfigError, require
 from journeys.name import NAMERS, NamedJourney, NamingContext
 
 VARIANTS = ("keywords", "llm-zeroshot", "llm")
@@ -47,7 +47,7 @@ def variants_for(namer: str, zeroshot: bool = True) -> list[str]:
         return ["llm-zeroshot", "llm"] if zeroshot else ["llm"]
     if namer in NAMERS:
         return [namer]
-    raise ValueError(f"unknown namer {namer!r}; choose keywords, llm or all")
+    raise ConfigError(f"unknown namer {namer!r}; choose keywords, llm or all")
 
 
 def make_namer(variant: str, llm_options: dict | None = None):
@@ -119,6 +119,7 @@ def run(
     from journeys.name.fewshot import fewshot_keys
 
     say = log or (lambda _msg: None)
+    variants_for(namer, zeroshot)  # a bad --namer is reported before any work
     every = load_collections(collections)
     excluded = fewshot_keys()
     kept = [c for c in every if c.key not in excluded and c.name not in excluded]

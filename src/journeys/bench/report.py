@@ -42,13 +42,14 @@ def _fmt(value: Any, fmt: str) -> str:
 
 def table(rows: Sequence[dict], title: str, columns=EXTRACTION_COLUMNS, first: str = "method"):
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(title=title)
+    t = Table(title=Text(title))  # titles name user-supplied files: never markup
     t.add_column(first)
     for _, header, _ in columns:
         t.add_column(header, justify="right")
     for row in rows:
-        t.add_row(str(row.get(first, "")), *(_fmt(row.get(key), fmt) for key, _, fmt in columns))
+        t.add_row(Text(str(row.get(first, ""))), *(_fmt(row.get(key), fmt) for key, _, fmt in columns))
     return t
 
 

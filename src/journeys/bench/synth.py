@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from journeys.errors import DataError
+from journeys.errors import ConfigError, DataError
 from journeys.types import Event, Item
 
 EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -159,6 +159,7 @@ def make_users(
     k: tuple[int, int] = (2, 5),
     items: tuple[int, int] = (8, 20),
     noise: float = 0.1,
+    popularity: float = 0.0,
 ) -> SynthData:
     """Seeded synthetic users per BENCHMARKS.md section 1 (see the module docstring).
 
@@ -167,13 +168,22 @@ def make_users(
     - each journey: duration uniform in [7, 180] days, start uniform so it ends within the year;
       one `view` event per item, timestamps uniform inside the journey;
     - round(noise * journey items) one-off noise items, each from a different collection the user
-      does not pursue where possible, at uniform times within the year.
+      does not pursue where possible, at uniform times within the year;
+    - `popularity` > 0 skews choice towards popular collections and items (Zipf: the weight of
+      the r-th most popular, r = 1, 2, ..., is r ** -popularity; ranks are a seeded shuffle, the
+      same for every user), so popular items co-occur densely across users, as on real logs.
+      Noise items stay uniform (one-offs). 0 keeps the uniform choice (and the same draws).
     """
     if not collections:
-        raise ValueError("make_users needs at least one collection")
+        raise ConfigError("make_users needs at least one collection")
     if k[0] < 1 or k[0] > k[1] or items[0] < 1 or items[0] > items[1] or not 0 <= noise:
-        raise ValueError(f"bad ranges: k={k}, items={items}, noise={noise}")
+        raise ConfigError(f"bad ranges: k={k}, items={items}, noise={noise}")
     rng = np.random.default_rng(seed)
+    if popularity > 0:
+        prng = np.random.default_rng([seed, 1])
+        coll_w = _zipf(prng.permutation(len(collections)), popularity)
+        item_w = {it.item_id: w for c in collections
+                  for it, w in zip(c.items, _zipf(prng.permutation(len(c.items)), popularity))}
     by_key = {c.key: c for c in collections}
     all_items = {it.item_id: it for c in collections for it in c.items}
     width = len(str(max(n_users - 1, 0)))
@@ -186,13 +196,18 @@ def make_users(
         labels: dict[str, str | None] = {}
         stamps: list[tuple[datetime, str]] = []
         n_coll = min(_uniform_int(rng, k), len(collections))
-        chosen = rng.choice(len(collections), size=n_coll, replace=False)
+        p_coll = coll_w / coll_w.sum() if popularity > 0 else None
+        chosen = rng.choice(len(collections), size=n_coll, replace=False, p=p_coll)
         journeys = []
         for ci in chosen:
             coll = collections[int(ci)]
             pool = [it.item_id for it in coll.items if it.item_id not in used]
             n = min(_uniform_int(rng, items), len(pool))
-            picked = [pool[int(j)] for j in rng.choice(len(pool), size=n, replace=False)]
+            p_item = None
+            if popularity > 0:
+                p_item = np.array([item_w[i] for i in pool])
+                p_item /= p_item.sum()
+            picked = [pool[int(j)] for j in rng.choice(len(pool), size=n, replace=False, p=p_item)]
             dur = rng.uniform(MIN_DURATION_DAYS, MAX_DURATION_DAYS)
             start = rng.uniform(0.0, YEAR_DAYS - dur)
             offs = np.sort(rng.uniform(start, start + dur, size=n))
@@ -222,6 +237,19 @@ def make_users(
         truth[user] = labels
         planted[user] = tuple(journeys)
     return SynthData(items=all_items, events=events, truth=truth, journeys=planted, collections=by_key)
+
+
+def _zipf(ranks: np.ndarray, exponent: float) -> np.ndarray:
+    """Zipf weights of 0-based popularity ranks."""
+    return (np.asarray(ranks, dtype=float) + 1.0) ** -exponent
+
+
+# Named user profiles for `journeys bench extraction --profile`: k, items, popularity.
+PROFILES: dict[str, dict] = {
+    "light": {"k": (2, 5), "items": (8, 20), "popularity": 0.0},
+    # heavy users, as on real logs: many interests, long lists, popular items co-occur densely
+    "heavy": {"k": (5, 15), "items": (20, 150), "popularity": 1.0},
+}
 
 
 def _at(days: float) -> datetime:

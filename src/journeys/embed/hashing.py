@@ -17,7 +17,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 class HashingEmbedder:
     """Feature hashing of lower-cased words and word bigrams; deterministic across runs."""
 
-    def __init__(self, dim: int = 1024, **_: object):
+    def __init__(self, dim: int = 1024):
         self.dim = dim
         self.name = f"hashing-{dim}"
 

@@ -16,8 +16,8 @@ class MiniLMEmbedder:
 
     dim = 384
 
-    def __init__(self, threads: int = 2, batch_size: int = 64, **_: object):
-        self.threads = threads
+    def __init__(self, threads: int | None = None, batch_size: int = 64):
+        self.threads = max(1, int(threads or os.cpu_count() or 1))  # default: every core
         self.batch_size = batch_size
         self.name = "all-MiniLM-L6-v2"
         self._model = None
@@ -39,11 +39,14 @@ class MiniLMEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         model = self._load()
-        vecs = model.encode(
-            texts,
+        # longest first, so that each batch pads to similar lengths; rows go back to input order
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        vecs = np.empty((len(texts), self.dim), dtype=np.float32)
+        vecs[order] = model.encode(
+            [texts[i] for i in order],
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return np.asarray(vecs, dtype=np.float32)
+        return vecs

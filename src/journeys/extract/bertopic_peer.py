@@ -20,7 +20,7 @@ class BERTopicPeer:
     name = "bertopic"
 
     def __init__(self, min_size: int = 3, n_neighbors: int = 15, n_components: int = 5,
-                 seed: int = 0, **_: object):
+                 seed: int = 0):
         self.min_size = min_size
         self.n_neighbors = n_neighbors
         self.n_components = n_components

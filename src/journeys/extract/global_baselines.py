@@ -34,7 +34,7 @@ def _kmeans(x: np.ndarray, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 class _GlobalGrouping:
     name = "global"
 
-    def __init__(self, n_clusters: int | None = None, min_size: int = 3, seed: int = 0, **_: object):
+    def __init__(self, n_clusters: int | None = None, min_size: int = 3, seed: int = 0):
         self.n_clusters = n_clusters
         self.min_size = min_size
         self.seed = seed
@@ -53,7 +53,7 @@ class Cooccurrence(_GlobalGrouping):
     name = "cooccurrence"
 
     def __init__(self, n_clusters: int | None = None, min_size: int = 3, seed: int = 0,
-                 dims: int = 64, **_: object):
+                 dims: int = 64):
         super().__init__(n_clusters, min_size, seed)
         self.dims = dims
 

@@ -11,7 +11,7 @@ from journeys.extract import CLUSTERERS, Corpus, UserHistory, drop_small
 class Hierarchical:
     name = "hierarchical"
 
-    def __init__(self, distance_threshold: float = 0.6, min_size: int = 3, **_: object):
+    def __init__(self, distance_threshold: float = 0.6, min_size: int = 3):
         self.distance_threshold = distance_threshold
         self.min_size = min_size
 

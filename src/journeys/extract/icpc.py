@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from journeys.extract import CLUSTERERS, Corpus, UserHistory, drop_small
+from journeys.extract import CLUSTERERS, NOISE, Corpus, UserHistory, drop_small
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -34,6 +34,17 @@ class ICPC:
     higher cosines than text alone, so an item's threshold slides from `text_threshold` (no
     co-occurrence evidence) to `threshold` (full weight); `text_threshold=None` uses `threshold`.
 
+    The right grain (issue 12, docs/granularity.md), after PinnerSage's Ward clustering:
+
+    - `split_distance`: each journey is cut by Ward linkage on its members at this height
+      (`split.py`); Ward's cost grows with size, so a tight group stays whole while a blob of
+      hundreds of alike items falls into its densest parts. None: no split.
+    - `max_share`: while one journey holds more than this share of the user's journey items, it
+      is cut in two by Ward (pieces >= `min_size`). None: no such cut.
+    - `cooc_floor` (off by default): an item other users have leaves its journey when its
+      co-occurrence vector has cosine below this with the journey's; fewer one-offs absorbed,
+      at some recall.
+
     Defaults come from `journeys bench sweep` on the Debian blends collections (best harmonic
     mean of recall and purity over 432 settings, then text_threshold over 24), checked on WordNet
     topic domains and on fewer users; see
@@ -51,8 +62,10 @@ class ICPC:
         collaborative: float = 0.5,
         text_threshold: float | None = 0.3,
         collaborative_dims: int = 64,
+        split_distance: float | None = 2.0,
+        max_share: float | None = 0.8,
+        cooc_floor: float | None = None,
         seed: int = 0,
-        **_: object,
     ):
         self.threshold = threshold
         self.min_size = min_size
@@ -61,6 +74,9 @@ class ICPC:
         self.collaborative = collaborative
         self.text_threshold = text_threshold
         self.collaborative_dims = collaborative_dims
+        self.split_distance = split_distance
+        self.max_share = max_share
+        self.cooc_floor = cooc_floor
         self.seed = seed
 
     def fit(self, corpus: Corpus) -> "ICPC":
@@ -102,12 +118,12 @@ class ICPC:
         share = np.clip(w / self.collaborative, 0.0, 1.0)
         return self.text_threshold + (self.threshold - self.text_threshold) * share
 
-    def _vectors(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
-        """Walk vectors and per-item thresholds."""
+    def _parts(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Text vectors, co-occurrence vectors (zero rows where none) and collaborative weights."""
         x = np.asarray(history.vectors, dtype=np.float32)
         cooc = getattr(self, "cooc_", None)
         if cooc is None or not len(x) or not cooc.item_ids:
-            return x, self._thresholds(np.zeros(len(x)))
+            return x, np.zeros((len(x), 0), dtype=np.float32), np.zeros(len(x), dtype=np.float32)
         rows = [self.cooc_index_.get(i, -1) for i in history.item_ids]
         c = np.zeros((len(x), cooc.vectors.shape[1]), dtype=np.float32)
         users = np.ones(len(x))
@@ -115,6 +131,13 @@ class ICPC:
             if r >= 0:
                 c[n], users[n] = cooc.vectors[r], cooc.users[r]
         w = (self.collaborative * (1.0 - 1.0 / np.maximum(users, 1.0))).astype(np.float32)
+        return x, c, w
+
+    def _vectors(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
+        """Walk vectors and per-item thresholds."""
+        x, c, w = self._parts(history)
+        if not c.shape[1]:
+            return x, self._thresholds(w)
         mixed = _unit(np.hstack([np.sqrt(1.0 - w)[:, None] * x, np.sqrt(w)[:, None] * c]))
         return mixed, self._thresholds(w)
 
@@ -140,7 +163,40 @@ class ICPC:
             labels = self._merge(x, labels)
         if self.refine and n:
             labels = self._refine(x, labels, th)
-        return drop_small(labels, self.min_size)
+        labels = drop_small(labels, self.min_size)
+        if self.split_distance is not None:
+            from journeys.extract.split import split_journeys
+
+            labels = drop_small(split_journeys(x, labels, self.split_distance, self.min_size), 1)
+        if self.max_share is not None:
+            from journeys.extract.split import split_dominant
+
+            labels = drop_small(split_dominant(x, labels, self.max_share, self.min_size), 1)
+        if self.cooc_floor is not None:
+            labels = drop_small(self._agree(history, labels), self.min_size)
+        return labels
+
+    def _agree(self, history: UserHistory, labels: np.ndarray) -> np.ndarray:
+        """Both signals must agree: an item that other users have (collaborative weight > 0)
+        stays in its journey only if its co-occurrence vector has cosine >= `cooc_floor` with the
+        journey's co-occurrence centroid (the other members with evidence). Text alone can pull a
+        one-off into a journey about the same topic; what people do together says it is not."""
+        _, c, w = self._parts(history)
+        if not c.shape[1]:
+            return labels
+        out = labels.copy()
+        has = w > 0
+        for k in np.unique(labels[labels != NOISE]):
+            idx = np.flatnonzero((labels == k) & has)
+            if len(idx) < 2:
+                continue
+            total = c[idx].sum(0)
+            for i in idx:
+                rest = total - c[i]
+                norm = np.linalg.norm(rest)
+                if norm > 0 and float(c[i] @ rest) / norm < self.cooc_floor:
+                    out[i] = NOISE
+        return out
 
     def _merge(self, x: np.ndarray, labels: np.ndarray) -> np.ndarray:
         labels = labels.copy()

@@ -1,5 +1,11 @@
 """Turn raw tables into Events and Items; every input row becomes an event, a counted duplicate
-or a quarantined row (with its file, line and reason). `strict` stops at the first bad row."""
+or a quarantined row (with its file, line and reason). `strict` stops at the first bad row.
+
+User and item ids are kept verbatim (never trimmed): "alice " and "alice" are two users, so no
+row is merged into another. A duplicate is a row equal to an earlier one in every event field.
+An inline title that differs from the item's first title is counted (`title_conflicts`); the
+first title is kept. A weight must be a finite number: NaN, null or infinite weights are
+quarantined in every format (an empty CSV cell means the default weight, 1)."""
 
 from __future__ import annotations
 
@@ -12,7 +18,7 @@ import pandas as pd
 
 from journeys.errors import DataError
 from journeys.ingest.quarantine import Quarantine
-from journeys.ingest.readers import LINE, read_table
+from journeys.ingest.readers import ERROR, LINE, read_table
 from journeys.types import Event, Item
 
 EVENT_FIELDS = ("user_id", "item_id", "timestamp", "kind", "weight", "query")
@@ -48,6 +54,7 @@ class IngestStats:
     quarantined: int = 0
     items: int = 0
     item_rows_quarantined: int = 0
+    title_conflicts: int = 0  # inline titles that differ from the item's first title (first kept)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)
@@ -79,10 +86,34 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     return out.dt.floor("us")  # Python datetimes hold microseconds
 
 
-def _text(df: pd.DataFrame, col: str) -> pd.Series:
+def _text(df: pd.DataFrame, col: str, strip: bool = True) -> pd.Series:
     if col not in df:
         return pd.Series("", index=df.index, dtype="string")
-    return df[col].astype("string").fillna("").str.strip()
+    s = df[col].astype("string").fillna("")
+    return s.str.strip() if strip else s
+
+
+def _ids(df: pd.DataFrame, col: str) -> pd.Series:
+    """Ids verbatim (padding kept); an id of only spaces is empty."""
+    s = _text(df, col, strip=False)
+    return s.where(s.str.strip() != "", "")
+
+
+def _weights(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
+    """(weights, reason per row or ""): an empty cell is 1; null, NaN, inf and text are bad."""
+    if col not in df:
+        return pd.Series(1.0, index=df.index), pd.Series("", index=df.index)
+    raw = df[col]
+    text = _text(df, col)
+    null = raw.isna()
+    w = pd.to_numeric(text.where(null | (text != ""), "1"), errors="coerce").astype("float64")
+    bad = pd.Series("", index=df.index, dtype=object)
+    bad[null] = "weight is missing (null or NaN)"
+    nan = ~null & w.isna()
+    bad[nan] = "weight is not a number: '" + text[nan].astype(str) + "'"
+    inf = ~null & ~nan & ~np.isfinite(w)
+    bad[inf] = "weight is not a finite number: '" + text[inf].astype(str) + "'"
+    return w, bad
 
 
 def _tags(value: str) -> tuple[str, ...]:
@@ -98,17 +129,21 @@ def _require(df: pd.DataFrame, file: str, mapping: ColumnMap, fields: tuple[str,
             raise DataError(file, None, f"missing required column '{col}'{hint}; columns are: {', '.join(c for c in df.columns if c != LINE)}")
 
 
-def load_items(path: str | Path, mapping: ColumnMap, quarantine: Quarantine, strict: bool) -> tuple[dict[str, Item], int]:
+def load_items(path: str | Path, mapping: ColumnMap, quarantine: Quarantine, strict: bool,
+               encoding: str | None = None) -> tuple[dict[str, Item], int]:
     file = str(path)
-    df = read_table(path)
+    df = read_table(path, encoding)
     _require(df, file, mapping, ("item_id", "title"))
-    ids, titles = _text(df, mapping.col("item_id")), _text(df, mapping.col("title"))
+    ids, titles = _ids(df, mapping.col("item_id")), _text(df, mapping.col("title"))
+    errors = _text(df, ERROR)
     descs, tags = _text(df, mapping.col("description")), _text(df, mapping.col("tags"))
     items: dict[str, Item] = {}
     bad = 0
     for pos, line in enumerate(df[LINE].tolist()):
         reason = None
-        if not ids.iat[pos]:
+        if errors.iat[pos]:
+            reason = errors.iat[pos]
+        elif not ids.iat[pos]:
             reason = "empty item_id"
         elif not titles.iat[pos]:
             reason = f"empty title for item '{ids.iat[pos]}'"
@@ -135,6 +170,7 @@ def load_events(
     items_path: str | Path | None = None,
     mapping: ColumnMap | None = None,
     strict: bool = False,
+    encoding: str | None = None,
 ) -> IngestResult:
     """Read events (and items, from their own file or inline columns) and validate every row."""
     mapping = mapping or ColumnMap()
@@ -143,24 +179,24 @@ def load_events(
     stats = IngestStats()
     items: dict[str, Item] = {}
     if items_path is not None:
-        items, stats.item_rows_quarantined = load_items(items_path, mapping, quarantine, strict)
-    df = read_table(path)
+        items, stats.item_rows_quarantined = load_items(items_path, mapping, quarantine, strict, encoding)
+    df = read_table(path, encoding)
     stats.rows = len(df)
     _require(df, file, mapping, ("user_id", "timestamp"))
     has_query = mapping.col("query") in df.columns
     if not has_query:
         _require(df, file, mapping, ("item_id",))
-    users = _text(df, mapping.col("user_id"))
-    item_ids = _text(df, mapping.col("item_id"))
+    users = _ids(df, mapping.col("user_id"))
+    item_ids = _ids(df, mapping.col("item_id"))
     kinds = _text(df, mapping.col("kind")).str.lower().replace("", "view")
     queries = _text(df, mapping.col("query"))
     raw_ts = df[mapping.col("timestamp")] if mapping.col("timestamp") in df else pd.Series("", index=df.index)
     stamps = parse_timestamps(raw_ts.astype("string").fillna(""))
     wcol = mapping.col("weight")
-    weights = pd.to_numeric(_text(df, wcol).replace("", "1"), errors="coerce") if wcol in df else pd.Series(1.0, index=df.index)
+    weights, bad_weight = _weights(df, wcol)
     inline = mapping.col("title") in df.columns
     titles, descs, tags = _text(df, mapping.col("title")), _text(df, mapping.col("description")), _text(df, mapping.col("tags"))
-    errors = df["__error__"].astype("string").fillna("") if "__error__" in df else pd.Series("", index=df.index)
+    errors = _text(df, ERROR)
 
     seen: set[tuple] = set()
     events: list[Event] = []
@@ -174,8 +210,8 @@ def load_events(
             reason = "empty user_id"
         elif pd.isna(stamps.iat[pos]):
             reason = f"unparseable timestamp '{raw_ts.iat[pos]}'"
-        elif pd.isna(weights.iat[pos]):
-            reason = f"weight is not a number: '{_text(df, wcol).iat[pos]}'"
+        elif bad_weight.iat[pos]:
+            reason = bad_weight.iat[pos]
         elif not item and not query:
             reason = "empty item_id and no search query"
         if reason is None and not item:  # a search: its query is the item's text
@@ -187,6 +223,8 @@ def load_events(
                 items[item] = Item(item, titles.iat[pos], descs.iat[pos], _tags(tags.iat[pos]))
             else:
                 reason = f"event for unknown item '{item}'"
+        elif reason is None and inline and titles.iat[pos] and items[item].title != titles.iat[pos]:
+            stats.title_conflicts += 1
         if reason:
             if strict:
                 raise DataError(file, int(lines[pos]), reason)

@@ -71,7 +71,6 @@ class LocalLLM:
         threads: int = 2,
         n_ctx: int = 4096,
         seed: int = 0,
-        **_: object,
     ):
         self.model_path = model_path
         self.threads = threads

@@ -33,7 +33,6 @@ class OpenAILLM:
         backoff: float = 0.5,
         concurrency: int = 4,
         seed: int = 0,
-        **_: object,
     ):
         env = os.environ
         self.base_url = (base_url or env.get("JOURNEYS_LLM_BASE_URL") or "").rstrip("/")

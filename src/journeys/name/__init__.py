@@ -6,7 +6,7 @@ Chosen by name from `NAMERS`. A namer receives everything it needs in a `NamingC
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -33,10 +33,12 @@ class NamedJourney:
 
 @dataclass(frozen=True)
 class NamingContext:
-    """What a namer may use for one user: all of the user's drafts, so names can be unique."""
+    """What a namer may use for one user: all of the user's drafts, so names can be unique, and
+    optionally the text embedder (texts -> unit vectors) to check a name against the titles."""
 
     user_id: str
     drafts: Sequence[JourneyDraft] = field(default_factory=tuple)
+    embed: Callable[[list[str]], object] | None = None
 
 
 @runtime_checkable

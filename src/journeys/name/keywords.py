@@ -36,7 +36,7 @@ def keyword_names(context: NamingContext, fallback: str = "Journey") -> list[str
 class KeywordsNamer:
     name = "keywords"
 
-    def __init__(self, **_: object):
+    def __init__(self):
         pass
 
     def name_user(self, context: NamingContext) -> list[NamedJourney]:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from journeys import safety
+from journeys.injection import NameSupport
 from journeys.llm.cache import MemoryCache, ResponseCache, request_key
 from journeys.name import NAMERS, JourneyDraft, NamedJourney, NamingContext
 from journeys.name.fewshot import FEWSHOT_FILE, load_fewshot
@@ -91,14 +92,29 @@ def is_copy(name: str, title: str) -> bool:
     return joined in whole and len(n) >= 0.6 * len(t)
 
 
+# words that describe any interest ("... tips", "... for beginners"): they need no title's support
+DESCRIPTORS = {
+    "tips", "techniques", "technique", "guide", "guides", "basics", "ideas", "projects", "skills", "methods",
+    "essentials", "adventures", "classics", "culture", "history", "art", "arts", "care", "lovers", "fans",
+    "beginners", "beginner", "advanced", "diy", "recipes", "how", "howto", "at", "home", "from", "by", "into",
+    "your", "its", "their", "about", "is", "are", "world", "life", "style", "styles", "series", "making",
+}
+
+
+def content_words(name: str) -> list[str]:
+    """The words of a name that must be supported by the journey's titles."""
+    return [w for w in _content(name.lower()) if w not in GENERIC_WORDS and w not in DESCRIPTORS and len(w) > 1]
+
+
 @dataclass(frozen=True)
 class DraftPrompt:
     titles: tuple[str, ...]  # sanitised titles shown to the model
     injected: tuple[str, ...]  # titles withheld as injection attempts
     trusted: tuple[str, ...]  # every clean title and keyword (what a name may draw on)
+    support: NameSupport | None = None  # the shown titles, to check that several support a name
 
 
-def prepare(draft: JourneyDraft, max_titles: int) -> DraftPrompt:
+def prepare(draft: JourneyDraft, max_titles: int, embed=None) -> DraftPrompt:
     source = draft.representative_titles or draft.titles
     clean, injected = [], []
     for t in source:
@@ -113,7 +129,8 @@ def prepare(draft: JourneyDraft, max_titles: int) -> DraftPrompt:
     clean_titles = tuple(clean) + tuple(t for t in draft.titles if not safety.is_injection(t))
     kws = tuple(k for k in draft.keywords if not safety.unsupported_words(k, clean_titles, injected))
     trusted = clean_titles + kws
-    return DraftPrompt(tuple(shown), tuple(injected), trusted)
+    # without an embedder a word's support cannot be judged beyond spelling: the check is skipped
+    return DraftPrompt(tuple(shown), tuple(injected), trusted, NameSupport(shown, embed) if embed else None)
 
 
 def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]) -> str | None:
@@ -132,6 +149,8 @@ def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]
         return "describe the items only"
     if prompt.injected and safety.unsupported_words(name, prompt.trusted, prompt.injected):
         return "describe the items only"
+    if prompt.support is not None:
+        return prompt.support.check(content_words(name))
     return None
 
 
@@ -148,7 +167,7 @@ def _without_injections(context: NamingContext, prompts: Sequence[DraftPrompt]) 
         drafts.append(dataclasses.replace(d, titles=clean, keywords=kws,
                                           representative_titles=tuple(t for t in d.representative_titles
                                                                       if t not in p.injected)))
-    return NamingContext(context.user_id, tuple(drafts))
+    return NamingContext(context.user_id, tuple(drafts), context.embed)
 
 
 @NAMERS.register("llm")
@@ -215,7 +234,7 @@ class LLMNamer:
         drafts = list(context.drafts)
         if not drafts:
             return []
-        prompts = [prepare(d, self.max_titles) for d in drafts]
+        prompts = [prepare(d, self.max_titles, context.embed) for d in drafts]
         fallback = keyword_names(_without_injections(context, prompts))
         messages = [build_messages(p.titles, self.fewshot, self.max_examples) for p in prompts]
         first = self._ask([m for m, p in zip(messages, prompts) if p.titles])

@@ -40,12 +40,13 @@ def rename_users(store, namer, users: Sequence[str] | None = None, settings=None
                  tick: Callable[[int], None] | None = None) -> dict[str, int]:
     """Name every stored journey of `users` (all users when None) with `namer`; store the names.
     Returns {name_source: count}."""
-    embedder_name, template = None, None
+    embedder_name, template, embed = None, None, None
     if settings is not None:
         from journeys.embed import EMBEDDERS
 
         try:
-            embedder_name = EMBEDDERS.create(settings.embed.model).name
+            embedder = EMBEDDERS.create(settings.embed.model)
+            embedder_name, embed = embedder.name, embedder.embed  # embed: to check names against titles
             template = settings.embed.template
         except Exception:  # noqa: BLE001 - representative order is a nicety, never a failure
             embedder_name = None
@@ -63,7 +64,7 @@ def rename_users(store, namer, users: Sequence[str] | None = None, settings=None
                          representative(j, items, store, embedder_name, template))
             for j in journeys
         )
-        named = namer.name_user(NamingContext(user, drafts))
+        named = namer.name_user(NamingContext(user, drafts, embed))
         renamed = [dataclasses.replace(j, name=n.name, name_source=n.source) for j, n in zip(journeys, named)]
         store.replace_journeys(user, renamed, store.unassigned(user))
         for n in named:

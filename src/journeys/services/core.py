@@ -12,7 +12,7 @@ from pathlib import Path
 
 from journeys.after import finish_users
 from journeys.config import Settings
-from journeys.errors import NotFound
+from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
@@ -37,6 +37,26 @@ class DiscoverSummary:
         return dict(self.__dict__)
 
 
+def check_discover(settings: Settings, quarantine_path: Path | None = None) -> None:
+    """Raise ConfigError for an unknown plug-in name or an unwritable quarantine path: checked
+    before anything is read or written, so a bad option never leaves a half-done run."""
+    from journeys.embed import EMBEDDERS
+    from journeys.extract import CLUSTERERS
+    from journeys.name import NAMERS
+    from journeys.paths import check_writable
+
+    for registry, name in ((CLUSTERERS, settings.extract.method), (NAMERS, settings.name.namer),
+                           (EMBEDDERS, settings.embed.model)):
+        if name not in registry:
+            raise ConfigError(f"unknown {registry.kind} '{name}'; choose one of: {', '.join(registry.names())}")
+    try:  # the settings are stored with the run as JSON, which has no NaN or infinity
+        json.dumps(settings.model_dump(mode="json"), allow_nan=False)
+    except ValueError:
+        raise ConfigError("a setting is not a finite number (NaN or infinity)") from None
+    if quarantine_path is not None:
+        check_writable(quarantine_path, "--quarantine")
+
+
 def discover(
     data: IngestResult,
     settings: Settings,
@@ -53,13 +73,18 @@ def discover(
     progress = progress or QuietProgress()
     secs: dict[str, float] = {} if load_seconds is None else {"load": load_seconds}
     t0 = time.perf_counter()
+    if pipeline is None:
+        check_discover(settings, quarantine_path if len(data.quarantine) else None)
+    elif quarantine_path is not None and len(data.quarantine):
+        check_discover(settings, quarantine_path)
+    pipe = pipeline or Pipeline(settings, store, progress=progress)  # bad options fail before any write
     run_id = store.start_run({"settings": settings.model_dump(mode="json"), "ingest": data.stats.as_dict()})
     store.upsert_items(data.items.values())
     store.add_events(data.events)
     if quarantine_path is not None and len(data.quarantine):
         data.quarantine.write(quarantine_path)
     secs["store_input"] = time.perf_counter() - t0
-    summary = recompute(store, settings, progress, users=users, pipeline=pipeline, secs=secs, run_id=run_id,
+    summary = recompute(store, settings, progress, users=users, pipeline=pipe, secs=secs, run_id=run_id,
                         ingest=data.stats.as_dict(),
                         quarantine_file=str(quarantine_path) if quarantine_path is not None and len(data.quarantine) else None)
     summary.seconds["total"] = round(time.perf_counter() - t0 + secs.get("load", 0.0), 3)
@@ -73,12 +98,15 @@ def refresh(store: Store, settings: Settings, progress: Progress | None = None,
     recompute the given users (all when None) with the full clusterer (merge, refine). The result
     equals a full run's."""
     t0 = time.perf_counter()
-    run_id = store.start_run({"settings": settings.model_dump(mode="json"), "refresh": list(users or [])})
     known = set(store.user_ids())
     missing = [u for u in users or () if u not in known]
-    if missing:
+    if missing:  # checked before the run starts, so a typo leaves no unfinished run
         raise NotFound(f"no user '{missing[0]}' in the store")
-    summary = recompute(store, settings, progress, users=users, pipeline=pipeline, secs={}, run_id=run_id,
+    if pipeline is None:
+        check_discover(settings)
+    pipe = pipeline or Pipeline(settings, store, progress=progress)
+    run_id = store.start_run({"settings": settings.model_dump(mode="json"), "refresh": list(users or [])})
+    summary = recompute(store, settings, progress, users=users, pipeline=pipe, secs={}, run_id=run_id,
                         ingest={}, quarantine_file=None, force=True)
     summary.seconds["total"] = round(time.perf_counter() - t0, 3)
     store.finish_run(run_id, summary.as_dict())
@@ -96,6 +124,33 @@ def _input_digest(config: str, events: Sequence) -> str:
     for e in sorted(events, key=lambda e: (e.timestamp, e.item_id, e.kind, e.weight, e.query or "")):
         h.update(repr((e.item_id, e.timestamp.timestamp(), e.kind, e.weight, e.query)).encode())
     return h.hexdigest()
+
+
+def _partition_part(shared: bytes, users: list) -> list:
+    """One executor task: rebuild the fitted model from its bytes and partition these users."""
+    from journeys.model import FittedModel, partition_users
+
+    return partition_users(FittedModel.from_bytes(shared), users)
+
+
+def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
+    """The clusterer's per-user work on the configured executor: the fitted model goes to the
+    workers once (as npz bytes), partitions of users are hash buckets. In this process (the
+    default, one worker) nothing is shipped and each user is partitioned when computed."""
+    from journeys.batch import EXECUTORS, default_partitions
+    from journeys.batch import partition_users as buckets
+    from journeys.model import FittedModel
+
+    b = settings.batch
+    if (b.executor == "local" and b.workers <= 1) or not users:
+        return {}
+    events = dict(users)
+    n = default_partitions(len(users), b.workers)
+    chunks = [[(u, events[u]) for u in part] for part in buckets(events, n) if part]
+    options = {"workers": b.workers} | ({"address": b.ray_address} if b.executor == "ray" else {})
+    with EXECUTORS.create(b.executor, **options) as ex:
+        done = ex.map(_partition_part, FittedModel.of(pipe).to_bytes(), chunks)
+    return {p.user_id: p for part in done for p in part}
 
 
 def recompute(store: Store, settings: Settings, progress: Progress | None = None, *,
@@ -122,11 +177,12 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
+    parts = partition_in_batch(pipe, settings, [(u, by_user[u]) for u in wanted])
     n_j = changed = unassigned = 0
     results = {}
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         for user in wanted:
-            results[user] = compute_user(pipe, store, user, by_user[user])
+            results[user] = compute_user(pipe, store, user, by_user[user], parts.get(user))
             tick.advance()
     # stage, rank, diversify, expand: collaborative candidates see every user's journeys
     others = [j for j in store.journeys() if j.user_id not in results] if results else []
@@ -190,3 +246,29 @@ def journey_record(j: Journey, titles: dict[str, str] | None = None) -> dict:
     if titles is not None:
         rec["titles"] = [titles.get(i, i) for i in j.item_ids]
     return rec
+
+
+@dataclass
+class UserView:
+    """What `show` (and the API's journey list) presents for one user."""
+
+    user_id: str
+    journeys: list[Journey]
+    titles: dict[str, str]  # evidence item -> title
+    unassigned: int
+
+
+def user_view(store: Store, user_id: str, evidence: int = 3) -> UserView:
+    journeys = user_journeys(store, user_id)
+    ids = [i for j in journeys for i in j.evidence[:evidence]]
+    titles = {k: v.title for k, v in store.items(ids).items()}
+    return UserView(user_id, journeys, titles, len(store.unassigned(user_id)))
+
+
+def export_records(store: Store) -> list[dict]:
+    """Every journey as a record, by user, then rank (1 = first)."""
+    records, seen = [], {}
+    for j in store.journeys():
+        seen[j.user_id] = seen.get(j.user_id, 0) + 1
+        records.append({**journey_record(j), "rank": seen[j.user_id]})
+    return records

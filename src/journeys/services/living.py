@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from journeys.identity import Group, Identity, Overrides, journey_id, resolve
-from journeys.pipeline import Pipeline, UserResult, dump_arrays, load_arrays
+from journeys.pipeline import Partition, Pipeline, UserResult, dump_arrays, load_arrays
 from journeys.types import Event
 
 
@@ -26,10 +26,11 @@ def _first_seen(pipe: Pipeline, events: Sequence[Event]) -> dict[str, float]:
     return first
 
 
-def compute_user(pipe: Pipeline, store, user: str, events: Sequence[Event]) -> tuple[UserResult, Identity]:
-    """The full computation for one user: partition, identity against the stored journeys, the
-    user's edits, then names and evidence."""
-    part = pipe.partition(user, events)
+def compute_user(pipe: Pipeline, store, user: str, events: Sequence[Event],
+                 part: Partition | None = None) -> tuple[UserResult, Identity]:
+    """The full computation for one user: partition (unless an executor already made it),
+    identity against the stored journeys, the user's edits, then names and evidence."""
+    part = part if part is not None else pipe.partition(user, events)
     first = _first_seen(pipe, events)
     stored = {j.journey_id: j.item_ids for j in store.journeys(user)}
     overrides = Overrides.from_rows(store.overrides(user))
@@ -65,7 +66,9 @@ def finish_quickly(pipe: Pipeline, store, res: UserResult, events: Sequence[Even
     journeys = [dataclasses.replace(j, related=stored[j.journey_id].related) if j.journey_id in stored else j
                 for j in res.journeys]
     act = UserActivity.of(res.user_id, [e for e in events if pipe.is_interest(e)], resolve_now(s, store, events))
-    done = finish_user(journeys, AfterContext(act, AfterStages.build(s, store)))
+    if getattr(pipe, "after_store_", None) is not store:  # built once per process and store
+        pipe.after_stages_, pipe.after_store_ = AfterStages.build(s, store), store
+    done = finish_user(journeys, AfterContext(act, pipe.after_stages_))
     return dataclasses.replace(res, journeys=tuple(done))
 
 

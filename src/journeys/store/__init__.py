@@ -6,7 +6,8 @@ A store is a few narrow protocols, so that a stage asks only for what it uses:
 - `ItemStore`: the catalogue and the embedding cache (vectors by model and content hash);
 - `JourneyStore`: each user's journeys and unassigned items (and, later, overrides and lineage);
 - `ArtifactStore`: versioned learned state (a fitted global model), as bytes;
-- `RunStore`: a record of every run.
+- `RunStore`: a record of every run;
+- `ForgetStore`: forgetting a user or an item everywhere, and compacting the files.
 
 `Store` is all of them. `open_store` picks the backend from a URL (`sqlite:///path/to.db`, or a
 plain path; `postgresql://...` where a backend is registered). Every backend passes the same
@@ -54,7 +55,16 @@ class RunStore(Protocol):
     def runs(self) -> list[dict]: ...
 
 
-class Store(EventStore, ItemStore, JourneyStore, ArtifactStore, RunStore, Protocol):
+class ForgetStore(Protocol):
+    """Removing a person or an item for good: every table that names them (found from the schema),
+    learned global state, then `compact()` so the files keep no byte of the forgotten id."""
+
+    def forget_user(self, user_id: str) -> dict[str, int]: ...
+    def forget_item(self, item_id: str, embedding_hashes: Sequence[str] = ()) -> dict[str, int]: ...
+    def compact(self) -> dict[str, int]: ...
+
+
+class Store(EventStore, ItemStore, JourneyStore, ArtifactStore, RunStore, ForgetStore, Protocol):
     def close(self) -> None: ...
     def __enter__(self) -> "Store": ...
     def __exit__(self, *exc) -> None: ...
@@ -65,13 +75,13 @@ def user_order(user_id: str) -> tuple:
     return (0, int(user_id), "") if user_id.isdigit() else (1, 0, user_id)
 
 
-def _open_sqlite(target: str) -> Store:
+def _open_sqlite(target: str, busy_timeout: float) -> Store:
     from journeys.store.sqlite import SQLiteStore
 
-    return SQLiteStore(Path(target))
+    return SQLiteStore(Path(target), busy_timeout=busy_timeout)
 
 
-def _open_postgres(target: str) -> Store:
+def _open_postgres(target: str, busy_timeout: float) -> Store:
     try:
         from journeys.store.postgres import PostgresStore
     except ImportError as exc:  # the backend lands with its own issue
@@ -97,10 +107,15 @@ def parse_url(target: str | Path) -> tuple[str, str]:
     return scheme, text
 
 
-def open_store(target: str | Path) -> Store:
+def open_store(target: str | Path, busy_timeout: float | None = None) -> Store:
+    """`busy_timeout`: seconds to wait for another writer [Settings.busy_timeout, JOURNEYS_BUSY_TIMEOUT]."""
     scheme, where = parse_url(target)
-    return BACKENDS[scheme](where)
+    if busy_timeout is None:
+        from journeys.config import load_settings
+
+        busy_timeout = load_settings().busy_timeout
+    return BACKENDS[scheme](where, busy_timeout)
 
 
-__all__ = ["ArtifactStore", "EventStore", "ItemStore", "JourneyStore", "RunStore", "Store",
+__all__ = ["ArtifactStore", "EventStore", "ForgetStore", "ItemStore", "JourneyStore", "RunStore", "Store",
            "open_store", "parse_url", "user_order"]

@@ -1,0 +1,41 @@
+"""Executors run the per-user stage; every executor and store gives the same journeys."""
+
+from __future__ import annotations
+
+import pytest
+
+from journeys.config import Settings
+from journeys.services import core
+from journeys.store import open_store
+from journeys.store.sqlite import SQLiteStore
+from tests.services.test_living import TINY, _data, _partition  # noqa: F401
+
+from journeys.bench.synth import load_collections, make_users
+
+
+@pytest.fixture(scope="module")
+def synth():
+    return make_users(load_collections(TINY), n_users=8, seed=5, k=(2, 3), items=(5, 8), noise=0.2)
+
+
+def _discover(store, synth, **batch):
+    settings = Settings(embed={"model": "hashing"}, batch=batch)
+    summary = core.discover(_data(synth.events, synth.items), settings, store)
+    return summary, _partition(store)
+
+
+def test_a_pool_of_local_workers_gives_the_in_process_journeys(tmp_path, synth):
+    with SQLiteStore(tmp_path / "one.db") as one, SQLiteStore(tmp_path / "pool.db") as pool:
+        s1, expected = _discover(one, synth)
+        s2, got = _discover(pool, synth, executor="local", workers=2)
+    assert got == expected and s1.journeys == s2.journeys > 0
+
+
+@pytest.mark.slow
+def test_postgres_with_ray_gives_the_journeys_of_sqlite_with_local(tmp_path, synth, postgres_url):
+    pytest.importorskip("ray")
+    with SQLiteStore(tmp_path / "one.db") as one:
+        _, expected = _discover(one, synth)
+    with open_store(postgres_url) as pg:
+        _, got = _discover(pg, synth, executor="ray", workers=2)
+    assert got == expected
