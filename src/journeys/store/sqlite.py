@@ -256,15 +256,30 @@ class SQLiteStore:
         self.conn = self._connect(memory)
         self._check_database_consistently()
         if not self.read_only:
-            try:
-                self.conn.execute("PRAGMA journal_mode=WAL")
-            except ReadOnlyDatabase:
-                self.read_only = True
+            self._use_wal()
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.migrate()
 
     # -- connection and schema ------------------------------------------------------------
+    def _use_wal(self) -> None:
+        """Switch to WAL. On a fresh file another process may be switching or migrating at the
+        same moment, and SQLite answers "locked" here without waiting: retry until busy_timeout."""
+        import time
+
+        deadline = time.monotonic() + self.busy_timeout
+        while True:
+            try:
+                self.conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except ReadOnlyDatabase:
+                self.read_only = True
+                return
+            except DatabaseLocked:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
+
     def _check_path(self) -> None:
         p = self.path
         if p.is_dir():
