@@ -75,9 +75,8 @@ class Overrides:
             elif kind == "merge":
                 v = json.loads(value)
                 merges.append((jid, tuple(v["items"])))
-                for old, new in ((v["other"], jid),):  # edits of the merged-in journey move to the survivor
-                    if old in names and jid not in names:
-                        names[jid] = names[old]
+                if v["other"] in names and jid not in names:  # the merged-in journey's name moves over
+                    names[jid] = names[v["other"]]
             elif kind == "split":
                 v = json.loads(value)
                 splits.append((jid, v["child"], tuple(v["items"])))
@@ -144,7 +143,7 @@ def resolve(
             out.lineage.append((jid, "dissolved", None, ""))
 
     _apply_merges(groups, overrides)
-    _apply_splits(groups, overrides, stored)
+    _apply_splits(groups, overrides)
     taken = set(registry) | {g.journey_id for g in groups if g.journey_id}
     for g in groups:
         if g.journey_id is None and g.item_ids:
@@ -193,7 +192,7 @@ def _apply_merges(groups: list[Group], overrides: Overrides) -> None:
             target.item_ids = sorted(dict.fromkeys(target.item_ids), key=order.__getitem__)
 
 
-def _apply_splits(groups: list[Group], overrides: Overrides, stored: Mapping[str, Sequence[str]]) -> None:
+def _apply_splits(groups: list[Group], overrides: Overrides) -> None:
     """A split the user made stays made: the child's items leave whatever group holds them and
     form the child journey, whose parent is recorded."""
     for parent, child, items in overrides.splits:
