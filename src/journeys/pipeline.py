@@ -23,6 +23,7 @@ from journeys.identity import Group, journey_id
 from journeys.keywords import KeywordModel
 from journeys.name import NAMERS, JourneyDraft, Namer, NamingContext
 from journeys.progress import Progress, QuietProgress
+from journeys.rank import order
 from journeys.types import Event, Item, Journey
 
 EMBED_CHUNK = 512
@@ -114,19 +115,10 @@ class Pipeline:
             (k, repr(v)) for k, v in vars(self.clusterer).items() if not k.endswith("_")))).encode())
         for hist in corpus.histories:
             h.update(repr((hist.user_id, hist.item_ids, hist.texts)).encode())
-        key = "fit:" + h.hexdigest()
         self.model_version_ = h.hexdigest()[:16]
-        can_save = hasattr(self.store, "get_artifact") and hasattr(self.clusterer, "state")
-        if can_save:
-            blob = self.store.get_artifact(key)
-            if blob is not None:
-                self.clusterer.load_state(load_arrays(blob))
-                self.store.put_artifact("model:current", key.encode())
-                return
-        self.clusterer.fit(corpus)
-        if can_save:
-            self.store.put_artifact(key, dump_arrays(self.clusterer.state()))
-            self.store.put_artifact("model:current", key.encode())
+        self._cached_fit("fit:" + h.hexdigest(), "model:current", lambda: self.clusterer.fit(corpus),
+                         self.clusterer.load_state if hasattr(self.clusterer, "state") else None,
+                         getattr(self.clusterer, "state", None))
 
     def fit_keywords(self) -> None:
         """Fit the keyword model on the texts in use; kept as arrays (`keywords:current`) so that
@@ -134,28 +126,39 @@ class Pipeline:
         h = hashlib.sha256(repr((self.keywords.top_n, self.keywords.ngram_range)).encode())
         for k in sorted(self.texts_):
             h.update(repr((k, self.texts_[k])).encode())
-        key = "keywords:" + h.hexdigest()
-        saving = hasattr(self.store, "get_artifact")
+        self._cached_fit("keywords:" + h.hexdigest(), "keywords:current", lambda: self.keywords.fit(self.texts_),
+                         self.keywords.load_state, self.keywords.state)
+
+    def _cached_fit(self, key: str, pointer: str, fit, load, state) -> None:
+        """Learned state kept as arrays under a digest of its inputs: loaded when the store has it,
+        else fitted and saved; `pointer` names the version in use. Without a store that keeps
+        artifacts (or a model that exposes its state), it is simply fitted."""
+        saving = hasattr(self.store, "get_artifact") and state is not None
         blob = self.store.get_artifact(key) if saving else None
         if blob is not None:
-            self.keywords.load_state(load_arrays(blob))
+            load(load_arrays(blob))
         else:
-            self.keywords.fit(self.texts_)
+            fit()
             if saving:
-                self.store.put_artifact(key, dump_arrays(self.keywords.state()))
+                self.store.put_artifact(key, dump_arrays(state()))
         if saving:
-            self.store.put_artifact("keywords:current", key.encode())
+            self.store.put_artifact(pointer, key.encode())
+
+    def _current(self, pointer: str) -> tuple[str, bytes] | None:
+        """The artifact key and bytes of the version `pointer` names, or None."""
+        if not hasattr(self.store, "get_artifact"):
+            return None
+        key = self.store.get_artifact(pointer)
+        blob = self.store.get_artifact(key.decode()) if key else None
+        return None if blob is None else (key.decode(), blob)
 
     def load_current(self) -> bool:
         """Load the global fit and keyword model of the last full run (what `ingest` applies,
         without relearning them); False when the store has none."""
-        if not hasattr(self.store, "get_artifact"):
+        current = self._current("keywords:current")
+        if current is None:
             return False
-        kw = self.store.get_artifact("keywords:current")
-        blob = self.store.get_artifact(kw.decode()) if kw else None
-        if blob is None:
-            return False
-        self.keywords.load_state(load_arrays(blob))
+        self.keywords.load_state(load_arrays(current[1]))
         return self.load_current_model() or not hasattr(self.clusterer, "load_state")
 
     def ensure_items(self, item_ids: Iterable[str]) -> None:
@@ -172,14 +175,11 @@ class Pipeline:
 
     def load_current_model(self) -> bool:
         """Load the clusterer state of the last full fit (what `ingest` applies); False if none."""
-        if not hasattr(self.store, "get_artifact") or not hasattr(self.clusterer, "load_state"):
+        current = self._current("model:current") if hasattr(self.clusterer, "load_state") else None
+        if current is None:
             return False
-        pointer = self.store.get_artifact("model:current")
-        blob = self.store.get_artifact(pointer.decode()) if pointer else None
-        if blob is None:
-            return False
-        self.clusterer.load_state(load_arrays(blob))
-        self.model_version_ = pointer.decode()[len("fit:"):][:16]
+        self.clusterer.load_state(load_arrays(current[1]))
+        self.model_version_ = current[0][len("fit:"):][:16]
         return True
 
     def embed_texts(self, texts: Mapping[str, str]) -> dict[str, np.ndarray]:
@@ -271,8 +271,7 @@ class Pipeline:
                     score_source="size", parent_id=g.parent_id, hidden=g.hidden, pinned=g.pinned)
             for g, d, n, (c, evidence, n_ev, first, last) in zip(groups, drafts, names, partial)
         ]
-        journeys.sort(key=lambda j: (not j.pinned, j.hidden, -j.score, j.first_seen, j.journey_id))
-        return UserResult(user_id, tuple(journeys), unassigned)
+        return UserResult(user_id, tuple(order(journeys)), unassigned)
 
     def run_user(self, user_id: str, events: Sequence[Event]) -> UserResult:
         """Partition and materialise with fresh ids (no stored identity): what a first run gives."""

@@ -82,9 +82,10 @@ def _set(store: Store, j: Journey, settings: Settings | None, **changes) -> Jour
     """A flag or name changes nothing else: rewrite the stored rows, ranked as materialise ranks."""
     import dataclasses
 
-    journeys = [dataclasses.replace(x, **changes) if x.journey_id == j.journey_id else x
-                for x in store.journeys(j.user_id)]
-    journeys.sort(key=lambda x: (not x.pinned, x.hidden, -x.score, x.first_seen, x.journey_id))
+    from journeys.rank import order
+
+    journeys = order([dataclasses.replace(x, **changes) if x.journey_id == j.journey_id else x
+                      for x in store.journeys(j.user_id)])
     store.replace_journeys(j.user_id, journeys, store.unassigned(j.user_id))
     return next(x for x in journeys if x.journey_id == j.journey_id)
 
