@@ -18,8 +18,10 @@ def test_generator_is_seeded_exact_in_size_and_long_tailed(data_dir):
 
 
 def test_run_reports_every_stage_and_executors_agree(data_dir):
-    out = scale.run(data_dir / "collections_tiny.json", 3000, seed=0, settings=(("local", 1), ("local", 2)))
+    out = scale.run(data_dir / "collections_tiny.json", 3000, seed=0, settings=(("local", 1), ("local", 2)), buckets=4)
     st = out["stages"]
-    assert list(st) == ["generate", "embed", "fit", "assign[localx1]", "assign[localx2]"]
-    assert st["assign[localx2]"]["identical"] is True
+    assert list(st) == ["generate", "embed", "ingest", "fit", "assign[localx1]", "assign[localx2]"]
+    assert st["assign[localx2]"]["identical"] is True and st["assign[localx1]"]["users"] == out["setup"]["users"]
+    assert st["ingest"]["quarantined"] == 0
     assert all(s["events_per_s"] > 0 for s in st.values()) and out["peak_mb"] > 0
+    assert out["bytes_per_event"] >= 0 and set(out["bytes_per_event_by_stage"]) == {"ingest", "fit", "assign[localx1]", "assign[localx2]"}

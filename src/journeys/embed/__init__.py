@@ -21,7 +21,7 @@ class Embedder(Protocol):
 
 EMBEDDERS: Registry[Embedder] = Registry("embedder")
 
-from journeys.embed import hashing, minilm  # noqa: E402,F401  (registers the plug-ins)
+from journeys.embed import hashing, minilm, onnx  # noqa: E402,F401  (registers the plug-ins)
 from journeys.embed.text import item_text  # noqa: E402
 
 __all__ = ["EMBEDDERS", "Embedder", "item_text"]

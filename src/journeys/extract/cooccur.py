@@ -94,6 +94,24 @@ def cooccurrence_vectors(corpus: Corpus, dims: int = 64, seed: int = 0, budget: 
         return CooccurrenceVectors((), np.zeros((0, 0), dtype=np.float32), np.zeros(0))
     index = {item: n for n, item in enumerate(ids)}
     x, _ = _user_item_matrix(corpus, index)
+    return _factorise(x, tuple(ids), dims, seed, budget)
+
+
+def cooccurrence_from_matrix(x, catalogue, dims: int = 64, seed: int = 0, budget: int | None = None) -> CooccurrenceVectors:
+    """The same fit from a binary users x catalogue-codes matrix (the columnar path): the columns
+    of items nobody has are dropped and the rest put in item-id order, so the result equals
+    `cooccurrence_vectors` on the same histories."""
+    used = np.flatnonzero(np.diff(x.tocsc().indptr) > 0)
+    if not len(used):
+        return CooccurrenceVectors((), np.zeros((0, 0), dtype=np.float32), np.zeros(0))
+    names = [str(catalogue[i]) for i in used]
+    perm = sorted(range(len(used)), key=names.__getitem__)
+    x = x[:, used[perm]].tocsr()
+    x.sort_indices()
+    return _factorise(x, tuple(names[i] for i in perm), dims, seed, budget)
+
+
+def _factorise(x, ids: tuple[str, ...], dims: int, seed: int, budget: int | None) -> CooccurrenceVectors:
     users = np.asarray(x.sum(axis=0)).ravel()
     ppmi = ppmi_matrix(x, PPMI_BUDGET if budget is None else budget)
     dims = max(1, min(dims, len(ids) - 1))
@@ -109,4 +127,4 @@ def cooccurrence_vectors(corpus: Corpus, dims: int = 64, seed: int = 0, budget: 
             emb = TruncatedSVD(n_components=dims, random_state=seed).fit_transform(ppmi)
     norms = np.linalg.norm(emb, axis=1, keepdims=True)
     emb = emb / np.where(norms == 0, 1.0, norms)
-    return CooccurrenceVectors(tuple(ids), emb.astype(np.float32), users)
+    return CooccurrenceVectors(ids, emb.astype(np.float32), users)

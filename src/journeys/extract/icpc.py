@@ -88,6 +88,16 @@ class ICPC:
             self.cooc_index_ = self.cooc_.index()
         return self
 
+    def fit_matrix(self, x, catalogue) -> "ICPC":
+        """`fit` from a binary users x catalogue-codes matrix (the columnar path); same result."""
+        self.cooc_ = None
+        if self.collaborative > 0 and x.shape[0]:
+            from journeys.extract.cooccur import cooccurrence_from_matrix
+
+            self.cooc_ = cooccurrence_from_matrix(x, catalogue, self.collaborative_dims, self.seed)
+            self.cooc_index_ = self.cooc_.index()
+        return self
+
     def state(self) -> dict[str, np.ndarray]:
         """The learned state as plain arrays (what the store keeps and workers receive)."""
         cooc = getattr(self, "cooc_", None)
@@ -124,12 +134,12 @@ class ICPC:
         cooc = getattr(self, "cooc_", None)
         if cooc is None or not len(x) or not cooc.item_ids:
             return x, np.zeros((len(x), 0), dtype=np.float32), np.zeros(len(x), dtype=np.float32)
-        rows = [self.cooc_index_.get(i, -1) for i in history.item_ids]
+        get = self.cooc_index_.get
+        rows = np.fromiter((get(i, -1) for i in history.item_ids), dtype=np.int64, count=len(x))
         c = np.zeros((len(x), cooc.vectors.shape[1]), dtype=np.float32)
         users = np.ones(len(x))
-        for n, r in enumerate(rows):
-            if r >= 0:
-                c[n], users[n] = cooc.vectors[r], cooc.users[r]
+        has = rows >= 0
+        c[has], users[has] = cooc.vectors[rows[has]], cooc.users[rows[has]]
         w = (self.collaborative * (1.0 - 1.0 / np.maximum(users, 1.0))).astype(np.float32)
         return x, c, w
 
@@ -145,21 +155,25 @@ class ICPC:
         x, th = self._vectors(history)
         n = len(x)
         labels = np.empty(n, dtype=np.int64)
-        sums = np.zeros((0, x.shape[1] if n else 0), dtype=np.float64)
-        counts: list[int] = []
+        # running sums of each journey's vectors and their unit rows; only the row that changed is
+        # renormalised (the same numbers as normalising all of them at every step)
+        sums = np.zeros((n, x.shape[1] if n else 0), dtype=np.float64)
+        units = np.zeros_like(sums)
+        k = 0
         for i in range(n):
-            if counts:
-                sims = _unit(sums) @ x[i]
+            if k:
+                sims = units[:k] @ x[i]
                 best = int(np.argmax(sims))
                 if sims[best] >= th[i]:
                     sums[best] += x[i]
-                    counts[best] += 1
+                    units[best] = _unit(sums[best])
                     labels[i] = best
                     continue
-            sums = np.vstack([sums, x[i][None, :]])
-            counts.append(1)
-            labels[i] = len(counts) - 1
-        if self.merge_threshold is not None and len(counts) > 1:
+            sums[k] = x[i]
+            units[k] = _unit(sums[k])
+            labels[i] = k
+            k += 1
+        if self.merge_threshold is not None and k > 1:
             labels = self._merge(x, labels)
         if self.refine and n:
             labels = self._refine(x, labels, th)
