@@ -30,12 +30,18 @@ def register(app: typer.Typer) -> None:
         map_: Optional[list[str]] = typer.Option(None, "--map", help="FIELD=COLUMN (repeatable)"),
         strict: bool = typer.Option(False, "--strict", help="stop at the first bad row (file:line: reason)"),
         quarantine: Optional[Path] = typer.Option(None, "--quarantine", help="bad rows go here [DB.quarantine.jsonl]"),
+        executor: Optional[str] = typer.Option(None, "--executor", help="where users computed whole run: local (default) or ray"),
+        workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [1]"),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="join this Ray cluster instead of starting one"),
     ) -> None:
-        """Add new events and update the affected journeys online (ICPC, event by event)."""
+        """Add new events and update the affected journeys online (ICPC, event by event); users
+        with no online state yet are computed whole, on the executor."""
+        from journeys.cli import apply_batch_options
         from journeys.ingest import ColumnMap, load_events
         from journeys.services.online import ingest as run_ingest
 
         settings = load_settings()
+        apply_batch_options(settings, executor, workers, ray_address)
         data = load_events(events, items, ColumnMap.parse(map_), strict=strict or settings.ingest.strict)
         db_path = db or settings.db
         with _store(db_path) as store:

@@ -39,3 +39,26 @@ def test_postgres_with_ray_gives_the_journeys_of_sqlite_with_local(tmp_path, syn
     with open_store(postgres_url) as pg:
         _, got = _discover(pg, synth, executor="ray", workers=2)
     assert got == expected
+
+
+def test_online_ingest_of_new_users_on_a_worker_pool_equals_in_process(tmp_path, synth, monkeypatch):
+    """`journeys ingest --executor local --workers 2`: users without online state are computed
+    whole on the executor and get the journeys the in-process ingest gives them."""
+    from journeys.services import online
+
+    users = sorted({e.user_id for e in synth.events})
+    first = [e for e in synth.events if e.user_id in users[:4]]
+    later = [e for e in synth.events if e.user_id not in users[:4]]
+    shipped: list[list[str]] = []
+    real = core.partition_in_batch
+    monkeypatch.setattr(core, "partition_in_batch",
+                        lambda pipe, s, us: shipped.append([u for u, _ in us]) or real(pipe, s, us))
+    got = {}
+    for name, batch in (("one", {}), ("pool", {"executor": "local", "workers": 2})):
+        settings = Settings(embed={"model": "hashing"}, batch=batch)
+        with SQLiteStore(tmp_path / f"{name}.db") as store:
+            core.discover(_data(first, synth.items), Settings(embed={"model": "hashing"}), store)
+            online.add_events(store, later, settings, synth.items.values())
+            got[name] = _partition(store)
+    assert got["pool"] == got["one"] and set(got["one"]) == set(users)
+    assert shipped[-1] == users[4:]  # the new users went to the pool

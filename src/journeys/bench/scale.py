@@ -44,6 +44,18 @@ def _rss() -> int:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _trim() -> None:
+    """Give freed heap back to the system (glibc), so a stage is not charged for the last one's."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class _Sampler:
     """The peak resident set since the last `reset`, sampled by a thread."""
 
@@ -57,6 +69,7 @@ class _Sampler:
             self.peak = max(self.peak, _rss())
 
     def reset(self) -> int:
+        _trim()
         self.peak = now = _rss()
         return now
 

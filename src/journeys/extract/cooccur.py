@@ -101,12 +101,16 @@ def cooccurrence_from_matrix(x, catalogue, dims: int = 64, seed: int = 0, budget
     """The same fit from a binary users x catalogue-codes matrix (the columnar path): the columns
     of items nobody has are dropped and the rest put in item-id order, so the result equals
     `cooccurrence_vectors` on the same histories."""
-    used = np.flatnonzero(np.diff(x.tocsc().indptr) > 0)
+    from scipy import sparse
+
+    used = np.flatnonzero(np.bincount(x.indices, minlength=x.shape[1]))
     if not len(used):
         return CooccurrenceVectors((), np.zeros((0, 0), dtype=np.float32), np.zeros(0))
     names = [str(catalogue[i]) for i in used]
     perm = sorted(range(len(used)), key=names.__getitem__)
-    x = x[:, used[perm]].tocsr()
+    column = np.full(x.shape[1], -1, dtype=np.int32)
+    column[used[perm]] = np.arange(len(used), dtype=np.int32)  # renumber in place of a column slice
+    x = sparse.csr_matrix((x.data, column[x.indices], x.indptr), shape=(x.shape[0], len(used)))
     x.sort_indices()
     return _factorise(x, tuple(names[i] for i in perm), dims, seed, budget)
 

@@ -21,7 +21,7 @@ import numpy as np
 from journeys.errors import DataError, require
 from journeys.ingest.validate import ColumnMap
 
-CHUNK_ROWS = 1 << 20
+CHUNK_ROWS = 1 << 19
 COLUMNS = ("user_id", "item", "ts", "weight", "kind")
 
 

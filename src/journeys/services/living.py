@@ -137,13 +137,20 @@ class OnlineState:
         return out
 
 
-def apply_online(pipe: Pipeline, store, user: str, new: Sequence[Event]) -> set[str]:
-    """Apply one user's new events online; returns the ids of the journeys they touched."""
+def needs_full(pipe: Pipeline, store, user: str) -> bool:
+    """True when the user has no online state usable with the model in use (computed whole)."""
+    got = store.online_state(user)
+    return got is None or got[0] != pipe.model_version_ or not hasattr(pipe.clusterer, "walk")
+
+
+def apply_online(pipe: Pipeline, store, user: str, new: Sequence[Event], part: Partition | None = None) -> set[str]:
+    """Apply one user's new events online; returns the ids of the journeys they touched. A user
+    without usable online state is computed whole (from `part` when an executor made it)."""
     events = store.events(user)
     pipe.ensure_items({e.item_id for e in events})
     got = store.online_state(user)
     if got is None or got[0] != pipe.model_version_ or not hasattr(pipe.clusterer, "walk"):
-        res, ident = compute_user(pipe, store, user, events)  # no usable state: compute it whole
+        res, ident = compute_user(pipe, store, user, events, part)  # no usable state: compute it whole
         before = {j.journey_id: (j.item_ids, j.n_events) for j in store.journeys(user)}
         save_user(pipe, store, res, ident, events)
         return {j.journey_id for j in res.journeys if before.get(j.journey_id) != (j.item_ids, j.n_events)}

@@ -59,7 +59,8 @@ def add_events(store: Store, events: Sequence[Event], settings: Settings, items:
     """Store a batch of events and update the affected journeys online. Events for items the
     catalogue does not hold (and that bring no item) are refused with a reason; the rest of the
     batch is kept."""
-    from journeys.services.living import apply_online
+    from journeys.services.core import partition_in_batch
+    from journeys.services.living import apply_online, needs_full
 
     t0 = time.perf_counter()
     items = list(items)
@@ -76,8 +77,15 @@ def add_events(store: Store, events: Sequence[Event], settings: Settings, items:
     for e in fresh:
         by_user.setdefault(e.user_id, []).append(e)
     affected: list[str] = []
-    for user in sorted(by_user, key=user_order):
-        affected += sorted(apply_online(pipe, store, user, by_user[user]))
+    users = sorted(by_user, key=user_order)
+    # users without usable online state are partitioned whole, on the configured executor
+    whole = [(u, store.events(u)) for u in users if needs_full(pipe, store, u)] \
+        if settings.batch.executor != "local" or settings.batch.workers > 1 else []
+    if whole:
+        pipe.ensure_items({e.item_id for _, evs in whole for e in evs})
+    parts = partition_in_batch(pipe, settings, whole)
+    for user in users:
+        affected += sorted(apply_online(pipe, store, user, by_user[user], parts.get(user)))
     return AddResult(len(fresh), len(valid) - len(fresh), rejected, sorted(by_user, key=user_order), affected,
                      len(pipe.items_) - before, round(time.perf_counter() - t0, 4))
 
