@@ -55,18 +55,14 @@ def drop_small(labels: np.ndarray, min_size: int) -> np.ndarray:
     in order of first appearance (so labels are deterministic and time-ordered)."""
     labels = np.asarray(labels, dtype=np.int64)
     out = np.full(labels.shape, NOISE, dtype=np.int64)
-    counts: dict[int, int] = {}
-    for lab in labels:
-        if lab != NOISE:
-            counts[int(lab)] = counts.get(int(lab), 0) + 1
-    mapping: dict[int, int] = {}
-    for i, lab in enumerate(labels):
-        lab = int(lab)
-        if lab == NOISE or counts[lab] < min_size:
-            continue
-        if lab not in mapping:
-            mapping[lab] = len(mapping)
-        out[i] = mapping[lab]
+    real = labels != NOISE
+    if not real.any():
+        return out
+    _, first, inverse, counts = np.unique(labels[real], return_index=True, return_inverse=True, return_counts=True)
+    kept = np.flatnonzero(counts >= min_size)
+    number = np.full(len(counts), NOISE, dtype=np.int64)
+    number[kept[np.argsort(first[kept], kind="stable")]] = np.arange(len(kept))
+    out[real] = number[inverse]
     return out
 
 
