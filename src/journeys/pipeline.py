@@ -103,20 +103,24 @@ class Pipeline:
         by_user: dict[str, list[Event]] = {}
         for e in events:
             by_user.setdefault(e.user_id, []).append(e)
-        self.fit_clusterer(Corpus([self.history(u, evs) for u, evs in sorted(by_user.items())]))
+        users = sorted(by_user.items())
+        # the digest needs ids and texts only; vectors are stacked only if the fit must run
+        self.fit_clusterer(Corpus([self.history(u, evs, vectors=False) for u, evs in users]),
+                           lambda: Corpus([self.history(u, evs) for u, evs in users]))
         return self
 
-    def fit_clusterer(self, corpus: Corpus) -> None:
+    def fit_clusterer(self, corpus: Corpus, full=None) -> None:
         """Fit the clusterer on everybody's histories. The learned state is a versioned artifact:
         kept in the store as arrays (npz, never pickle) under a digest of the clusterer's settings
         and of the corpus, so a run on unchanged data does not learn it again, and `ingest` applies
-        the current version (`model:current`) without relearning it on every new event."""
+        the current version (`model:current`) without relearning it on every new event. `full`,
+        when given, builds the corpus to learn from (`corpus`, for the digest, may lack vectors)."""
         h = hashlib.sha256(repr((self.clusterer.name, self.embedder.name, sorted(
             (k, repr(v)) for k, v in vars(self.clusterer).items() if not k.endswith("_")))).encode())
         for hist in corpus.histories:
             h.update(repr((hist.user_id, hist.item_ids, hist.texts)).encode())
         self.model_version_ = h.hexdigest()[:16]
-        self._cached_fit("fit:" + h.hexdigest(), "model:current", lambda: self.clusterer.fit(corpus),
+        self._cached_fit("fit:" + h.hexdigest(), "model:current", lambda: self.clusterer.fit(full() if full else corpus),
                          self.clusterer.load_state if hasattr(self.clusterer, "state") else None,
                          getattr(self.clusterer, "state", None))
 
@@ -209,15 +213,16 @@ class Pipeline:
         return self.instructive_[item_id]
 
     # -- one user ---------------------------------------------------------------------------
-    def history(self, user_id: str, events: Sequence[Event]) -> UserHistory:
-        """The user's distinct interest items in order of first interaction (ties by item id)."""
+    def history(self, user_id: str, events: Sequence[Event], vectors: bool = True) -> UserHistory:
+        """The user's distinct interest items in order of first interaction (ties by item id);
+        without `vectors`, an empty (0, dim) array stands in for them."""
         order: dict[str, None] = {}
         for e in sorted((e for e in events if self.is_interest(e) and e.item_id in self.vectors_),
                         key=lambda e: (e.timestamp, e.item_id)):
             order.setdefault(e.item_id, None)
         ids = tuple(order)
         dim = getattr(self.embedder, "dim", 0)
-        vecs = np.stack([self.vectors_[i] for i in ids]) if ids else np.zeros((0, dim), dtype=np.float32)
+        vecs = np.stack([self.vectors_[i] for i in ids]) if ids and vectors else np.zeros((0, dim), dtype=np.float32)
         return UserHistory(user_id, ids, vecs, tuple(self.texts_[i] for i in ids))
 
     def partition(self, user_id: str, events: Sequence[Event]) -> Partition:

@@ -47,6 +47,7 @@ def export_int8(source: Path | None = None, cache: Path | None = None) -> Path:
     transformers = require("transformers", "embed")
     quant = require("onnxruntime.quantization", "onnx")
     target.parent.mkdir(parents=True, exist_ok=True)
+    transformers.utils.logging.disable_progress_bar()
     model = transformers.AutoModel.from_pretrained(str(source)).eval()
 
     class Pooled(torch.nn.Module):
