@@ -23,5 +23,5 @@ def test_run_reports_every_stage_and_executors_agree(data_dir):
     assert list(st) == ["generate", "embed", "ingest", "fit", "assign[localx1]", "assign[localx2]"]
     assert st["assign[localx2]"]["identical"] is True and st["assign[localx1]"]["users"] == out["setup"]["users"]
     assert st["ingest"]["quarantined"] == 0
-    assert all(s["events_per_s"] > 0 for s in st.values()) and out["peak_mb"] > 0
+    assert all(s["events_per_s"] > 0 for s in st.values()) and out["peak_mb"] > 0 and out["job_peak_mb"] > 0
     assert out["bytes_per_event"] >= 0 and set(out["bytes_per_event_by_stage"]) == {"ingest", "fit", "assign[localx1]", "assign[localx2]"}
