@@ -31,7 +31,8 @@ class Event:
     query: str | None = None
 
     def __post_init__(self) -> None:
-        if self.timestamp.tzinfo is None or self.timestamp.utcoffset() != timezone.utc.utcoffset(None):
+        tz = self.timestamp.tzinfo
+        if tz is not timezone.utc and (tz is None or self.timestamp.utcoffset() != timezone.utc.utcoffset(None)):
             raise ValueError(f"Event.timestamp must be UTC-aware, got {self.timestamp!r}")
 
 
