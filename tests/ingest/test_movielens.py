@@ -43,11 +43,22 @@ def test_movielens_100k_credits_from_a_given_movies_db(tmp_path):
     c = res.enrichment
     assert (c.movies, c.matched, c.ratings, c.matched_ratings) == (1682, 2, 100_000, 583)
     assert res.items["1"].description == "By John Lasseter, Joss Whedon"
+    assert res.items["1"].tags == ("Animation", "Children's")  # Comedy: a third of the catalogue
     assert res.items["2"].description == "By Martin Campbell. With Pierce Brosnan. From United Kingdom"
     assert res.items["3"].description == "" and res.items["3"].tags == ("Thriller",)
     assert res.stats.events == 100_000  # unmatched movies are not quarantined
     plain = DATASETS["movielens-100k"](enrich=False)
     assert plain.enrichment is None and plain.items["1"].description == ""
+    assert plain.items["1"].tags == ("Animation", "Children's", "Comedy")
+
+
+def test_distinctive_genres_drop_what_most_movies_share():
+    from journeys.ingest.movielens import distinctive_genres
+
+    share = {"Drama": 0.45, "Comedy": 0.3, "Crime": 0.1, "Film-Noir": 0.01, "War": 0.04, "IMAX": 0.02}
+    assert distinctive_genres(("Crime", "Drama", "Film-Noir", "War"), share) == ("Film-Noir", "War")
+    assert distinctive_genres(("Comedy", "Drama"), share) == ()
+    assert distinctive_genres(("Crime", "IMAX"), share) == ("Crime",)
 
 
 def test_movielens_small_credits_from_bokeh_sampledata():

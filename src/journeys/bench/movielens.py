@@ -23,6 +23,7 @@ from journeys.bench import granularity, metrics
 from journeys.bench.cache import EmbeddingCache
 from journeys.bench.extraction import NOISE
 from journeys.extract import CLUSTERERS
+from journeys.types import Item
 
 COLUMNS = (
     ("journeys_per_user", "journeys/user", "{:.2f}"),
@@ -44,11 +45,13 @@ def _squash(word: str) -> str:
     return "".join(c for c in word.lower() if c.isalpha())
 
 
-def genre_words(items) -> set[str]:
-    """Every genre tag as a keyword name would spell it, squashed ('Sci-Fi' -> 'scifi', and
+def genre_words(items=()) -> set[str]:
+    """Every MovieLens genre and every genre tag as a keyword name would spell it, squashed ('Sci-Fi' -> 'scifi', and
     "Children's" -> 'childrens' and 'children')."""
+    from journeys.ingest.movielens import GENRES
+
     out: set[str] = set()
-    for it in items:
+    for it in [*items, *(Item("", "", tags=(g,)) for g in GENRES)]:
         for g in it.tags:
             out |= {_squash(g), _squash(g.split("'")[0])}
     return out - {""}

