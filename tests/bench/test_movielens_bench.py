@@ -23,11 +23,13 @@ def test_names_that_are_genres_are_counted():
     from journeys.bench.movielens import genre_words, name_report
     from journeys.types import Item
 
-    genres = genre_words([Item("1", "A", tags=("Drama", "Sci-Fi", "Children's")), Item("2", "B", tags=("Action",))])
-    assert genres == {"drama", "scifi", "childrens", "children", "action"}
+    genres = genre_words([Item("1", "A", tags=("Drama", "Sci-Fi", "Children's")), Item("2", "B", tags=("Horse",))])
+    assert {"drama", "scifi", "childrens", "children", "action", "filmnoir", "horse"} <= genres
+    assert len(genres) == 21  # MovieLens's 19 genres (with IMAX), Children's spelt two ways, Horse
     names = ["Drama", "Sci Fi", "Action Sci-Fi", "Children", "Tom Hanks", "Drama Queen", "Drama", "Woody Allen"]
-    out = name_report(names, genres, top=2)
-    assert out["journeys"] == 8
+    out = name_report(names, genres, top=2, given=frozenset({"tom", "woody"}))
+    assert out["journeys"] == 8 and out["given_name"] == 0  # Tom Hanks is a name, not a fragment
+    assert name_report(["Tom", "Drama"], genres, given=frozenset({"tom"}))["given_name"] == 0.5
     assert out["bare_genre"] == 4 / 8  # Drama twice, Sci Fi, Children
     assert out["genre_only"] == 5 / 8  # and Action Sci-Fi; never Drama Queen
     assert out["top_names"] == [("Drama", 2), ("Sci Fi", 1)]

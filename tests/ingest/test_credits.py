@@ -76,14 +76,22 @@ def test_match_by_title_and_year(index):
 def test_describe_weighs_what_tells_films_apart(index):
     assert index.common_language == "English" and index.common_country == "United States"
     matrix = index.match("Matrix, The", 1999)[0]
-    # writers who direct are not repeated; cast by films in the table (Ada Nicodemou has one);
-    # English and a United States co-production are what most films share: left out
-    assert index.describe(matrix) == ("By Lana Wachowski, Lilly Wachowski. "
-                                      "With Hugo Weaving, Keanu Reeves, Laurence Fishburne")
+    # people by surname, once; writers who direct are not repeated; the cast by films in the table,
+    # and only those in two or more (Ada Nicodemou has one); English and a United States
+    # co-production are what most films share: left out
+    assert index.describe(matrix) == "By Wachowski. With Weaving, Reeves, Fishburne"
     city = index.match("City of Lost Children, The", 1995)[0]
-    assert index.describe(city) == ("By Jean-Pierre Jeunet, Marc Caro, Gilles Adrien. With Dominique Pinon, "
-                                    "Ron Perlman. In French. From France, Germany")
-    assert index.describe(index.match("Casablanca", 1942)[0]) == "By Michael Curtiz"
+    assert index.describe(city) == "By Jeunet, Caro, Adrien. With Pinon. In French. From France, Germany"
+    assert index.describe(index.match("Casablanca", 1942)[0]) == "By Curtiz"
+
+
+def test_surnames():
+    from journeys.ingest.credits import surname
+
+    assert surname("Robert Downey Jr.") == "Downey" and surname("Sammy Davis, Jr.") == "Davis"
+    assert surname("Robert De Niro") == "De Niro" and surname("Guillermo del Toro") == "del Toro"
+    assert surname("Samuel L. Jackson") == "Jackson" and surname("Madonna") == "Madonna"
+    assert surname("De Niro") == "Niro"  # a particle is never the whole name
 
 
 def test_enrich_counts_movies_and_ratings(index):
@@ -103,3 +111,14 @@ def test_an_unreadable_db_is_a_data_error(tmp_path):
     bad.write_bytes(b"not sqlite at all" * 100)
     with pytest.raises(DataError, match="movies.db"):
         read_films(bad)
+
+
+def test_given_names_are_words_that_begin_many_names():
+    from journeys.ingest.credits import Credit
+
+    people = ("John Carpenter", "John Hughes", "John Ford", "Harrison Ford", "Elton John", "Tom Hanks")
+    idx = CreditIndex([Credit("X", 2000, cast=people)])
+    assert idx.given_names(min_count=1) == {"harrison", "elton", "tom"}  # 'john' ends a name too: 3 < 5 x 1
+    assert idx.given_names(min_count=2) == set()
+    idx = CreditIndex([Credit("X", 2000, cast=tuple(f"John {s}" for s in "ABCDEF") + ("Elton John",))])
+    assert idx.given_names(min_count=5) == {"john"}  # 6 >= 5 x 1

@@ -32,6 +32,7 @@ COLUMNS = (
     ("unassigned", "unassigned", "{:.2f}"),
     ("bare_genre", "bare genre", "{:.2f}"),
     ("genre_only", "genre words", "{:.2f}"),
+    ("given_name", "given name", "{:.2f}"),
     ("users_per_s", "users/s", "{:.1f}"),
     ("seconds", "time (s)", "{:.1f}"),
 )
@@ -66,15 +67,30 @@ def _genre_words_only(name: str, genres: set[str]) -> bool:
     return bool(words) and ok[-1]
 
 
-def name_report(names: Sequence[str], genres: set[str], top: int = 8) -> dict[str, Any]:
-    """Share of names that are one genre ('Drama', 'Sci Fi'), or made of genre words only
-    ('Action Thriller'); the commonest names."""
+def name_report(names: Sequence[str], genres: set[str], top: int = 8,
+                given: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Share of names that are one genre ('Drama', 'Sci Fi'), made of genre words only
+    ('Action Thriller'), or a bare given name ('John': a fragment of many people's names); the
+    commonest names."""
     bare = [n for n in names if _squash(n) in genres]
     only = [n for n in names if _genre_words_only(n, genres)]
+    first = [n for n in names if n.casefold() in given]
     n = len(names)
     return {"journeys": n, "bare_genre": len(bare) / n if n else float("nan"),
             "genre_only": len(only) / n if n else float("nan"),
+            "given_name": len(first) / n if n else float("nan"),
             "top_names": Counter(names).most_common(top)}
+
+
+def _given_names() -> frozenset[str]:
+    """Given names from the credits table (empty when the package is not installed)."""
+    from journeys.errors import MissingExtra
+    from journeys.ingest.credits import credit_index
+
+    try:
+        return credit_index().given_names()
+    except MissingExtra:
+        return frozenset()
 
 
 def _run_user(pipe, user: str, events) -> tuple[dict[str, int], list[str]]:
@@ -98,6 +114,7 @@ def run(methods: Sequence[str] = ("icpc",), max_users: int | None = None, embedd
     enrich = settings.ingest.enrich if enrich is None else enrich
     data = LOADERS[dataset](enrich=enrich)
     genres = genre_words(data.items.values())
+    given = _given_names()
     by_user: dict[str, list] = {}
     for e in data.events:
         by_user.setdefault(e.user_id, []).append(e)
@@ -122,7 +139,7 @@ def run(methods: Sequence[str] = ("icpc",), max_users: int | None = None, embedd
             names += user_names
         seconds = time.perf_counter() - t0
         rows.append({"method": method, **metrics.granularity(preds), **granularity.report(preds),
-                     **name_report(names, genres), "seconds": seconds,
+                     **name_report(names, genres, given=given), "seconds": seconds,
                      "users_per_s": len(users) / seconds if seconds else float("nan")})
     credits = data.enrichment.as_dict() if data.enrichment is not None else None
     setup = {"dataset": DATASETS[dataset], "users": len(users), "events": len(data.events),
@@ -150,4 +167,4 @@ def print_names(results: Sequence[dict[str, Any]]) -> None:
     for r in results:
         top = ", ".join(f"{name} {n}" for name, n in r.get("top_names", []))
         typer.echo(f"names ({r['method']}): {r['journeys']} journeys, {r['bare_genre']:.1%} a bare genre word, "
-                   f"{r['genre_only']:.1%} genre words only; commonest: {top}")
+                   f"{r['genre_only']:.1%} genre words only, {r['given_name']:.1%} a bare given name; commonest: {top}")

@@ -12,6 +12,7 @@ quarantined.
 The text these credits add weighs what tells films apart: directors, the best-known cast, a writer
 who is not the director, and country and language only when they are not the catalogue's most
 common (the cast in the table is alphabetical, so "best-known" means most films in the table).
+People go by surname, since a given name is shared by unrelated people.
 Its connecting words ("by", "with", "in", "from") are stop words, so no keyword is boilerplate.
 """
 
@@ -74,6 +75,22 @@ def title_variants(title: str) -> list[str]:
         if n and n not in out:
             out.append(n)
     return out
+
+
+_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv"})
+_PARTICLES = frozenset({"de", "del", "della", "di", "da", "van", "von", "der", "den", "du", "la", "le",
+                        "ter", "ten", "dos", "das", "st"})
+
+
+def surname(person: str) -> str:
+    """'Robert Downey Jr.' -> 'Downey'; 'Robert De Niro' -> 'De Niro'; 'Madonna' -> 'Madonna'."""
+    words = person.split()
+    while len(words) > 1 and words[-1].lower().strip(".,") in _SUFFIXES:
+        words.pop()
+    i = len(words) - 1
+    while i > 1 and words[i - 1].lower().strip(".") in _PARTICLES:
+        i -= 1
+    return " ".join(words[max(i, 0):]).strip(",")
 
 
 def _split(value) -> tuple[str, ...]:
@@ -157,22 +174,37 @@ class CreditIndex:
                     return None, "ambiguous"
         return None, "none"
 
-    def ranked(self, people: Iterable[str], limit: int, skip: Iterable[str] = ()) -> list[str]:
-        """The `limit` people with the most films in the table (table order breaks ties)."""
+    def given_names(self, min_count: int = 5) -> frozenset[str]:
+        """Words that begin people's names (John, David) at least `min_count` times and five times
+        as often as they end one: a journey named by one of them is named by a name fragment."""
+        first, last = Counter(), Counter()
+        for person in self.fame:
+            words = person.split()
+            if len(words) > 1:
+                first[words[0].casefold()] += 1
+                last[words[-1].casefold()] += 1
+        return frozenset(w for w, n in first.items() if n >= min_count and n >= 5 * last[w])
+
+    def ranked(self, people: Iterable[str], limit: int, skip: Iterable[str] = (), min_films: int = 1) -> list[str]:
+        """The `limit` people with the most films in the table (table order breaks ties), each in
+        at least `min_films` of them."""
         seen = set(skip)
-        pool = [p for p in dict.fromkeys(people) if p not in seen and not p.lower().startswith("the ")]
+        pool = [p for p in dict.fromkeys(people)
+                if p not in seen and not p.lower().startswith("the ") and self.fame[p] >= min_films]
         return sorted(pool, key=lambda p: -self.fame[p])[:limit]
 
     def describe(self, credit: Credit) -> str:
-        """The credits sentence added to an item's text (short: well under MiniLM's 256 tokens)."""
+        """The credits sentence added to an item's text (short: well under MiniLM's 256 tokens).
+        People go by surname: a given name (John, David) is shared by unrelated people, so it
+        would tie unrelated films together and name journeys by a fragment ('John')."""
         directors = list(credit.directors[:2])
         parts = []
         makers = directors + self.ranked(credit.writers, 1, skip=directors)
         if makers:
-            parts.append("By " + ", ".join(makers))
-        cast = self.ranked(credit.cast, 3)
+            parts.append("By " + ", ".join(dict.fromkeys(surname(p) for p in makers)))
+        cast = self.ranked(credit.cast, 3, skip=directors, min_films=2)  # one film links nothing
         if cast:
-            parts.append("With " + ", ".join(cast))
+            parts.append("With " + ", ".join(dict.fromkeys(surname(p) for p in cast)))
         if credit.languages and self.common_language not in credit.languages:
             parts.append("In " + ", ".join(credit.languages[:2]))
         if credit.countries and self.common_country not in credit.countries:
