@@ -68,3 +68,8 @@ def test_movielens_small_credits_from_bokeh_sampledata():
     assert (c.movies, c.matched, c.near) == (9061, 7485, 187)
     assert c.matched_ratings / c.ratings > 0.9
     assert res.items["2571"].description.startswith("By Wachowski. With ")
+
+
+def test_credits_follow_the_ingest_enrich_setting(monkeypatch):
+    monkeypatch.setenv("JOURNEYS_INGEST__ENRICH", "false")
+    assert DATASETS["movielens-100k"]().enrichment is None

