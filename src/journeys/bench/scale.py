@@ -153,7 +153,7 @@ def generate(collections, n_events: int, seed: int = 0):
 
 def write_log(collections, n_events: int, path: Path, seed: int = 0, users_per_slice: int = 4096) -> tuple[list, int]:
     """The synthetic activity as a Parquet log (user_id, item_id, timestamp, kind, weight): one
-    `view` per event, a few minutes apart per user; written a slice of users at a time, so the
+    `view` per event, seconds to a day apart per user; written a slice of users at a time, so the
     log never exists as Python objects. Returns (catalogue items, users)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -173,7 +173,10 @@ def write_log(collections, n_events: int, path: Path, seed: int = 0, users_per_s
                 codes = np.concatenate([h for _, h in buf])
                 uid = np.repeat(np.array([u for u, _ in buf]), lens)
                 start = 1_300_000_000 + rng.integers(0, 300_000_000, size=len(buf))
-                gaps = rng.integers(60, 86_400, size=len(codes))
+                # minutes to a day apart, closer for very active users: a history spans <= ~10 years
+                # (the heaviest synthetic users have 10^5 events; a day apart they would run past 2261)
+                top = np.repeat(np.clip(300_000_000 // lens, 2, 86_400), lens)
+                gaps = 1 + (rng.random(len(codes)) * (top - 1)).astype(np.int64)
                 first = np.concatenate([[0], np.cumsum(lens)[:-1]])
                 cum = np.cumsum(gaps)
                 ts = np.repeat(start, lens) + cum - np.repeat(cum[first], lens)
@@ -227,7 +230,8 @@ def run(collections_path: str | Path, n_events: int, seed: int = 0, embedder: st
         base = mem.reset()
         t = time.perf_counter()
         b = write_buckets(log, ids, Path(tmp) / "buckets", buckets)
-        stages["ingest"] = {"seconds": time.perf_counter() - t, "buckets": buckets, "quarantined": b.quarantined}
+        stages["ingest"] = {"seconds": time.perf_counter() - t, "buckets": buckets, "quarantined": b.quarantined,
+                            "reasons": dict(b.reasons)}
         peak = {"ingest": mem.peak - base}
 
         mem.reset()
