@@ -24,8 +24,7 @@ GRIDS = {
     "item-knn": [{"neighbours": n} for n in (50, 200)],
     "ease": [{"l2": x} for x in (50.0, 200.0, 500.0)],
     "als": [{"factors": f, "regularization": 0.05, "alpha": a} for f in (32, 64) for a in (1.0, 5.0)],
-    "journeys": [{"text_weight": t, "calibration": c, "recency": r}
-                 for t in (0.0, 0.1) for c in (0.0, 0.5) for r in (0.0, 0.5)],
+    "journeys": [{"half_life": h, "pool": p, "every": e} for h in (10.0, 20.0) for p in (30, 45, 60) for e in (0.0, 0.1)],
 }
 
 
@@ -102,11 +101,18 @@ def discover(st: Setup, settings, embedder, cache) -> dict[str, tuple]:
 
 
 def journey_lists(opts: dict, st: Setup, journeys: dict, k: int, l2: float, steering=None, rec=None):
+    """Journeys' lists; `rec` (fitted) is reused with `opts` set on a copy (no refit)."""
+    import copy
+
     from journeys.recommend import RECOMMENDERS, Steering, UserState
 
     if rec is None:
         rec = RECOMMENDERS.create("journeys", scorer="ease", scorer_options={"l2": l2}, **opts)
         rec.fit(st.space, st.x, [j for u in st.users for j in journeys[u]])
+    elif opts:
+        rec = copy.copy(rec)
+        for name, value in opts.items():
+            setattr(rec, name, value)
     out, jids = {}, {}
     for u in st.users:
         recs = rec.recommend(UserState(u, journeys[u], st.train[u], st.train[u]), k, steering or Steering())
@@ -157,15 +163,27 @@ def evaluate(lists, st, fall) -> dict[str, float]:
 
 
 def tune(st: Setup, journeys: dict, k: int, seed: int) -> dict[str, dict]:
-    """Each method's best setting by recall@k on the validation split."""
+    """Each peer's best setting by recall@k on the validation split. Journeys: the best recall@k
+    among the settings whose diversity@k and interest@k beat the best peer's there (the targets),
+    else the best recall@k."""
     best: dict[str, dict] = {"popularity": {}}
-    dummy = {u: np.full(len(st.index), -1) for u in st.users}
+    at: dict[str, float] = {}
     for name in ("item-knn", "ease", "als"):
-        scored = [(metrics(peer_lists(name, o, st, k, seed), st, dummy, k)[f"recall@{k}"], n)
-                  for n, o in enumerate(GRIDS[name])]
-        best[name] = GRIDS[name][max(scored)[1]]
-    scored = [(metrics(journey_lists(o, st, journeys, k, best["ease"]["l2"])[0], st, dummy, k)[f"recall@{k}"], n)
-              for n, o in enumerate(GRIDS["journeys"])]
-    best["journeys"] = GRIDS["journeys"][max(scored)[1]]
+        recall = [metrics(peer_lists(name, o, st, k, seed), st, _no_fall(st), k)[f"recall@{k}"] for o in GRIDS[name]]
+        n = max(range(len(recall)), key=lambda n: (recall[n], -n))
+        best[name], at[name] = GRIDS[name][n], recall[n]
+    peer = max(at, key=lambda m: at[m])
+    _, _, rec = journey_lists({}, st, journeys, k, best["ease"]["l2"])
+    fall = falls_in(st, journeys, rec)
+    pm = metrics(peer_lists(peer, best[peer], st, k, seed), st, fall, k)
+    ranked = []
+    for n, o in enumerate(GRIDS["journeys"]):
+        jm = metrics(journey_lists(o, st, journeys, k, best["ease"]["l2"], rec=rec)[0], st, fall, k)
+        ok = jm[f"diversity@{k}"] > pm[f"diversity@{k}"] and jm[f"interest@{k}"] > pm[f"interest@{k}"]
+        ranked.append((ok, jm[f"recall@{k}"], -n))
+    best["journeys"] = GRIDS["journeys"][-max(ranked)[2]]
     return best
 
+
+def _no_fall(st: Setup) -> dict:
+    return {u: np.full(len(st.index), -1) for u in st.users}

@@ -32,7 +32,7 @@ def _setup(settings, embedder):
 
     settings = settings or Settings()
     s = settings.embed
-    return settings, EMBEDDERS.create(embedder or s.model, threads=s.threads, batch_size=s.batch_size)
+    return settings, EMBEDDERS.create(embedder or s.model, {"threads": s.threads, "batch_size": s.batch_size})
 
 
 def run(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
