@@ -40,17 +40,20 @@ def profile_weights(positives: np.ndarray, groups: Sequence[Sequence[int]], drop
 
 
 def rerank(rec, user, js: Sequence[Journey], k: int, unseen: np.ndarray, boost=None,
-           weights: np.ndarray | None = None):
+           weights: np.ndarray | None = None, text_weight: float | None = None, half_life: float | None = None):
     """(chosen item rows, their journeys, scores) for the plain path; `boost` is added to every
-    item's collaborative score (a query), `weights` scale the journeys' slot quotas."""
+    item's collaborative score (a query), `weights` scale the journeys' slot quotas; `text_weight`
+    and `half_life` override the recommender's."""
     from scipy import sparse
 
+    tw = rec.text_weight if text_weight is None else text_weight
+    half_life = rec.half_life if half_life is None else half_life
     index, n_items = rec.index_, len(rec.index_)
     groups = [np.array([index[i] for i in j.item_ids if i in index], dtype=np.int64) for j in js]
     live = set(j.journey_id for j in js)
     dropped = [index[i] for j in user.journeys if j.journey_id not in live for i in j.item_ids if i in index]
     pos = np.asarray(user.positives, dtype=np.int64)
-    w = profile_weights(pos, groups, dropped, rec.half_life)
+    w = profile_weights(pos, groups, dropped, half_life)
     wmap = np.zeros(n_items, dtype=np.float32)
     wmap[pos] = w
     # rows: each journey's items (weighted as in the profile), then the whole profile
@@ -77,10 +80,10 @@ def rerank(rec, user, js: Sequence[Journey], k: int, unseen: np.ndarray, boost=N
     if not js or not len(pool):
         order = pool[np.argsort(-score[pool], kind="stable")][:k]
         return order.tolist(), [None] * len(order), score[order]
-    text = rec.centroids(js) @ rec.space_.vectors[pool].T if rec.text_weight else 0.0
-    part = cf[:-1][:, pool] + rec.text_weight * text
+    text = rec.centroids(js) @ rec.space_.vectors[pool].T if tw else 0.0
+    part = cf[:-1][:, pool] + tw * text
     attr = np.argmax(part, axis=0)
-    base = score[pool] + (rec.text_weight * text[attr, np.arange(len(pool))] if rec.text_weight else 0.0)
+    base = score[pool] + (tw * text[attr, np.arange(len(pool))] if tw else 0.0)
     share = np.bincount(attr, minlength=len(js)).astype(np.float64)
     wq = share if weights is None else share * weights
     quotas = slot_quotas(np.maximum(wq, 1e-9), k)
