@@ -195,3 +195,13 @@ def test_every_recommendation_is_attributed_to_an_active_journey_of_the_user(wor
     assert all(r.journey_id in active and r.reason.startswith("for your journey ") for r in recs)
     assert len({r.item_id for r in recs}) == len(recs) and not {r.item_id for r in recs} & set(items)
     assert [r.rank for r in recs] == list(range(1, len(recs) + 1))
+
+
+def test_greedy_slots_keep_one_per_journey_and_spread_lowers_a_journeys_next_item():
+    from journeys.recommend_hybrid import _greedy
+
+    base, attr, quotas, caps = np.array([1.0, 0.95, 0.9, 0.5]), np.array([0, 0, 0, 1]), np.array([1, 1]), np.array([9, 9])
+    assert _greedy(base, attr, quotas, caps, 2, spread=0.0) == [0, 3]  # journey 1's only item keeps its slot
+    assert _greedy(base, attr, quotas, caps, 3, spread=0.0) == [0, 1, 3]
+    assert _greedy(base, attr, quotas, caps, 3, spread=0.5) == [0, 3, 1]  # 0.95 - 0.5 < 0.5
+    assert _greedy(base, attr, np.array([1, 0]), caps, 2, spread=0.0) == [0, 1]  # no quota: no reserved slot
