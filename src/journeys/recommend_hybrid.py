@@ -12,7 +12,8 @@ reranked, spread over and attributed to the user's journeys.
    part of an item's score; a candidate goes to the journey with the largest part (plus
    `text_weight` x cosine to its centroid).
 4. **Slots.** Greedy: the best candidate next, its score lowered by `spread` for every slot its
-   journey already holds (diminishing returns per journey); every journey with a candidate gets
+   journey already holds (diminishing returns per journey) and by `diversity` x its largest text
+   cosine to an item already picked (maximal marginal relevance); every journey with a candidate gets
    a slot while slots last (pinned first, then rank order); `calibration` (0..1) caps each journey
    at its share of the candidates plus (1 - calibration) x k.
 """
@@ -40,14 +41,16 @@ def profile_weights(positives: np.ndarray, groups: Sequence[Sequence[int]], drop
 
 
 def rerank(rec, user, js: Sequence[Journey], k: int, unseen: np.ndarray, boost=None,
-           weights: np.ndarray | None = None, text_weight: float | None = None, half_life: float | None = None):
+           weights: np.ndarray | None = None, text_weight: float | None = None, half_life: float | None = None,
+           diversity: float | None = None):
     """(chosen item rows, their journeys, scores) for the plain path; `boost` is added to every
     item's collaborative score (a query), `weights` scale the journeys' slot quotas; `text_weight`
-    and `half_life` override the recommender's."""
+    `half_life` and `diversity` override the recommender's."""
     from scipy import sparse
 
     tw = rec.text_weight if text_weight is None else text_weight
     half_life = rec.half_life if half_life is None else half_life
+    diversity = rec.diversity if diversity is None else diversity
     index, n_items = rec.index_, len(rec.index_)
     groups = [np.array([index[i] for i in j.item_ids if i in index], dtype=np.int64) for j in js]
     live = set(j.journey_id for j in js)
@@ -88,7 +91,8 @@ def rerank(rec, user, js: Sequence[Journey], k: int, unseen: np.ndarray, boost=N
     wq = share if weights is None else share * weights
     quotas = slot_quotas(np.maximum(wq, 1e-9), k)
     caps = np.floor(share / len(pool) * k + (1.0 - rec.calibration) * k).astype(np.int64)
-    chosen = _greedy(base, attr, quotas, np.maximum(caps, 1), k, rec.spread)
+    vecs = rec.space_.vectors[pool] if diversity else None
+    chosen = _greedy(base, attr, quotas, np.maximum(caps, 1), k, rec.spread, vecs, diversity)
     pinned = np.array([js[attr[i]].pinned for i in chosen], dtype=bool)
     chosen = [chosen[n] for n in np.argsort(~pinned, kind="stable")]
     return ([int(pool[i]) for i in chosen], [js[attr[i]] for i in chosen],
@@ -96,15 +100,17 @@ def rerank(rec, user, js: Sequence[Journey], k: int, unseen: np.ndarray, boost=N
 
 
 def _greedy(base: np.ndarray, attr: np.ndarray, quotas: np.ndarray, caps: np.ndarray, k: int,
-            spread: float) -> list[int]:
+            spread: float, vecs: np.ndarray | None = None, diversity: float = 0.0) -> list[int]:
     """Pick k of the candidates: best adjusted score first (minus `spread` per slot its journey
-    already holds), each journey up to its cap, keeping a slot for every journey with a quota and a
-    candidate while slots last; then fill by score."""
+    already holds, minus `diversity` x the largest text cosine to an item already picked), each
+    journey up to its cap, keeping a slot for every journey with a quota and a candidate while
+    slots last; then fill by score."""
     m = len(quotas)
     count = np.zeros(m, dtype=np.int64)
     has = np.bincount(attr, minlength=m) > 0
     unserved = has & (quotas > 0)
     free = np.ones(len(base), dtype=bool)
+    near = np.zeros(len(base), dtype=np.float64)  # largest cosine to a picked item
     chosen: list[int] = []
     while len(chosen) < min(k, len(base)):
         ok = free & (count[attr] < caps[attr])
@@ -112,8 +118,10 @@ def _greedy(base: np.ndarray, attr: np.ndarray, quotas: np.ndarray, caps: np.nda
             ok &= unserved[attr]
         if not ok.any():
             break
-        adj = np.where(ok, base - spread * count[attr], -np.inf)
+        adj = np.where(ok, base - spread * count[attr] - diversity * near, -np.inf)
         i = int(np.argmax(adj))
+        if vecs is not None:
+            near = np.maximum(near, vecs @ vecs[i])
         chosen.append(i)
         free[i] = False
         count[attr[i]] += 1

@@ -28,7 +28,7 @@ class JourneyRecommender:
                  query_weight: float = 2.0, query_match: float = 0.4,
                  query_text_weight: float = 1.0, explore_low: float = 0.3,
                  explore_high: float = 0.8, half_life: float = 10.0, pool: int = 30, every: float = 0.1,
-                 spread: float = 0.1, **_: object):
+                 spread: float = 0.1, diversity: float = 0.2, **_: object):
         self.scorer = scorer
         self.scorer_options = dict(scorer_options or {})
         self.text_weight = text_weight
@@ -44,6 +44,7 @@ class JourneyRecommender:
         self.pool = pool
         self.every = every
         self.spread = spread
+        self.diversity = diversity
 
     # -- learning -------------------------------------------------------------------------
     def fit(self, space: ItemSpace, interactions, journeys: Sequence[Journey] = (),
@@ -116,7 +117,7 @@ class JourneyRecommender:
             return self._search(user, q, steering.query, total, unseen, k)
         chosen, owners, scores = rerank(self, user, [js[n] for n in keep], k, unseen,
                                         boost=self.query_weight * qi, weights=match[keep],
-                                        text_weight=self.query_text_weight, half_life=0.0)
+                                        text_weight=self.query_text_weight, half_life=0.0, diversity=0.0)
         return self._emit(user, chosen, owners, scores)
 
     def _one_journey(self, user, js, t, cf_j, text, total, unseen, k, qi) -> list[Recommendation]:

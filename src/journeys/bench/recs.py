@@ -24,7 +24,8 @@ GRIDS = {
     "item-knn": [{"neighbours": n} for n in (50, 200)],
     "ease": [{"l2": x} for x in (50.0, 200.0, 500.0)],
     "als": [{"factors": f, "regularization": 0.05, "alpha": a} for f in (32, 64) for a in (1.0, 5.0)],
-    "journeys": [{"half_life": h, "pool": p, "every": e} for h in (10.0, 20.0) for p in (30, 45, 60) for e in (0.0, 0.1)],
+    "journeys": [{"half_life": h, "pool": p, "every": 0.1, "diversity": d}
+                 for h in (10.0, 20.0) for p in (30, 45) for d in (0.2, 0.4)],
 }
 
 
