@@ -178,17 +178,21 @@ def tune(st: Setup, journeys: dict, k: int, seed: int) -> dict[str, dict]:
     _, _, rec = journey_lists({}, st, journeys, k, best["ease"]["l2"])
     fall = falls_in(st, journeys, rec)
     pm = metrics(peer_lists(peer, best[peer], st, k, seed), st, fall, k)
-    r, d, i = f"recall@{k}", f"diversity@{k}", f"interest@{k}"
     ms = [metrics(journey_lists(o, st, journeys, k, best["ease"]["l2"], rec=rec)[0], st, fall, k)
           for o in GRIDS["journeys"]]
-    ok = [n for n, m in enumerate(ms) if m[r] >= pm[r] and m[d] > pm[d] and m[i] > pm[i]]
-    if ok:
-        top = max(ms[n][r] for n in ok)
-        n = max((n for n in ok if ms[n][r] >= 0.99 * top), key=lambda n: (ms[n][i], ms[n][d], -n))
-    else:
-        n = max(range(len(ms)), key=lambda n: (ms[n][r], -n))
-    best["journeys"] = GRIDS["journeys"][n]
+    best["journeys"] = GRIDS["journeys"][pick(ms, pm, k)]
     return best
+
+
+def pick(ms: list[dict], peer: dict, k: int, band: float = 0.01) -> int:
+    """Index of the setting `tune` keeps for journeys (see there), given each setting's and the
+    best peer's validation metrics."""
+    r, d, i = f"recall@{k}", f"diversity@{k}", f"interest@{k}"
+    ok = [n for n, m in enumerate(ms) if m[r] >= peer[r] and m[d] > peer[d] and m[i] > peer[i]]
+    if not ok:
+        return max(range(len(ms)), key=lambda n: (ms[n][r], -n))
+    top = max(ms[n][r] for n in ok)
+    return max((n for n in ok if ms[n][r] >= (1.0 - band) * top), key=lambda n: (ms[n][i], ms[n][d], -n))
 
 
 def _no_fall(st: Setup) -> dict:
