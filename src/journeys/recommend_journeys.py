@@ -27,7 +27,7 @@ class JourneyRecommender:
                  calibration: float = 0.0, rank_decay: float = 0.8, specificity: float = 1.0,
                  query_weight: float = 2.0, query_match: float = 0.4,
                  query_text_weight: float = 1.0, explore_low: float = 0.3,
-                 explore_high: float = 0.8, half_life: float = 10.0, pool: int = 30, every: float = 0.1,
+                 explore_high: float = 0.8, half_life: float = 10.0, pool: int = 30, every: float = 1.0,
                  spread: float = 0.1, diversity: float = 0.2, **_: object):
         self.scorer = scorer
         self.scorer_options = dict(scorer_options or {})
