@@ -24,7 +24,7 @@ import numpy as np
 
 from journeys.activity import UserActivity
 from journeys.diversify import PenaltyDiversifier, mean_pairwise_similarity
-from journeys.expand import Catalogue, ExpandContext, Expander, PeerIndex
+from journeys.expand import Catalogue, Expander, PeerIndex
 from journeys.rank import RANKERS, LearnedRanker, features
 from journeys.stage import STAGERS
 
@@ -167,31 +167,15 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
                         "configured_threshold": settings.after.similarity,
                         "penalty": settings.after.penalty, "top3_changed": changed,
                         **{f"mean_sim_top3_{k}": float(np.mean(v)) if v else None for k, v in sims.items()}}
-    # -- expand (collaborative) -----------------------------------------------------------------
-    catalogue = Catalogue.of(vectors)
-    peers = PeerIndex.of([j for js, _, _ in rows.values() for j in js])
-    n_items = 10
-    expander = Expander(["collaborative"], items=n_items + 40, ground_threshold=settings.after.ground_threshold)
-    rng = np.random.default_rng(seed)
-    memo: dict = {}
-    hits = {"expansion": 0, "random": 0}
-    n_with = 0
-    for u in evaluated:
-        js, act, _ = rows[u]
-        seen = {e.item_id for e in act.events}
-        exp = expander.expand_user(ExpandContext(top3[u], catalogue, peers, memo=memo))[:3]
-        if not exp:
-            continue
-        n_with += 1
-        got = {i for e in exp for i in [x for x in e.item_ids if x not in seen][:n_items]}
-        hits["expansion"] += bool(got & later[u])
-        others = [k for k, j in enumerate(peers.journeys) if j.user_id != u]
-        rand = set()
-        for k in rng.choice(len(others), size=len(exp), replace=False):
-            near = catalogue.nearest(peers.matrix[others[int(k)]], n_items + 40, settings.after.ground_threshold)
-            rand |= set([x for x in near if x not in seen][:n_items])
-        hits["random"] += bool(rand & later[u])
-    out["expand"] = {"users": n_with, "items_per_expansion": n_items,
-                     **{f"hit_rate_{k}": v / max(n_with, 1) for k, v in hits.items()}}
+    # -- expand (collaborative): top-3 expansions vs as many random journeys of other users -----
+    from journeys.bench import after_expand
+
+    expander = Expander(["collaborative"], ground_threshold=settings.after.ground_threshold,
+                        params=settings.after.params)
+    users = [u for u in rows if _half(u) == 1 and later[u]]
+    ranked = {u: learned.rank(rows[u][0], rows[u][1]) for u in users}
+    seen = {u: {e.item_id for e in rows[u][1].events} for u in users}
+    out["expand"] = after_expand.evaluate(users, ranked, later, seen, Catalogue.of(vectors),
+                                          PeerIndex.of([j for js, _, _ in rows.values() for j in js]), expander, seed)
     out["setup"]["seconds"] = round(time.perf_counter() - t0, 1)
     return out

@@ -96,6 +96,9 @@ def command(bench_app) -> None:
                        f"{st['precision_ongoing']:.3f} recall {st['recall_ongoing']:.3f} (base rate {st['base_rate']:.3f})")
             typer.echo("NDCG@3 " + ", ".join(f"{k} {v:.3f}" for k, v in rk["ndcg@3"].items()) + f" ({rk['users']} users)")
             typer.echo(f"top-3 similarity without {dv['mean_sim_top3_without']} / with penalty {dv['mean_sim_top3_with']}")
-            typer.echo(f"expansion hit rate {ex['hit_rate_expansion']:.3f} vs random {ex['hit_rate_random']:.3f}")
+            for g in ("collaborative", "centroid"):
+                e = ex[g]
+                typer.echo(f"expansion hit rate ({g} grounding) {e['hit_rate_expansion']:.3f} vs random "
+                           f"{e['hit_rate_random']:.3f}, diff {e['diff']:+.3f} (95% CI {e['ci95']}, {ex['users']} users)")
         if as_json:
             typer.echo(report.json_line(out))
