@@ -230,12 +230,14 @@ class Expander:
                 found.append({"name": c.name, "source": src.name, "score": c.score, "items": list(items)})
         return found
 
-    def for_user(self, name: str, items: Sequence[str], ctx: ExpandContext, weights: dict[str, float]) -> tuple[str, ...]:
+    def for_user(self, name: str, items: Sequence[str], ctx: ExpandContext, weights: dict[str, float],
+                 by_name: bool = True) -> tuple[str, ...]:
         """The candidate's `items` best for this user: new to them, ranked by the votes of their
         collaborative neighbours (`weights`) among the journeys of that name (all their journeys
-        when no peer journey has the name), then by the candidate's own order."""
+        when no peer journey has the name, or not `by_name`), then by the candidate's own order."""
         mine = set(ctx.seen).union(*(j.item_ids for j in ctx.journeys))
-        votes = ctx.peers.votes(normalise(name), weights) if ctx.peers is not None and weights else {}
+        key = normalise(name) if by_name else ""
+        votes = ctx.peers.votes(key, weights) if ctx.peers is not None and weights else {}
         fresh = [i for i in items if i not in mine]
         order = sorted(range(len(fresh)), key=lambda p: (-votes.get(fresh[p], 0.0), p))
         return tuple(fresh[p] for p in order[: self.items])

@@ -72,3 +72,40 @@ def evaluate(users, ranked, later, seen, catalogue, peers, expander: Expander, s
         p = paired(h["expansion"], h["random"], seed)
         out[g] = {"hit_rate_expansion": p["a"], "hit_rate_random": p["b"], "diff": p["diff"], "ci95": p["ci95"]}
     return out
+
+
+def evaluate_llm(users, ranked, later, seen, catalogue, peers, expander: Expander, embed, seed: int = 0,
+                 top: int = 3) -> dict:
+    """The `llm` source on a sample of users. Its names are free text, so both sides are grounded
+    alike: the catalogue movies nearest the embedded name, ranked for the user by their
+    neighbours' votes over all their journeys; the baseline draws random names of other users'
+    journeys as `evaluate` does."""
+    rng = np.random.default_rng(seed)
+    hits: dict[str, list] = {"expansion": [], "random": []}
+    names, budget = [], {"expansion": [], "random": []}
+    memo: dict = {}
+    for u in users:
+        ctx = ExpandContext(ranked[u], catalogue, peers, embed, memo=memo, seen=frozenset(seen[u]))
+        exp = expander.expand_user(ctx)[:top]
+        if not exp:
+            continue
+        mine = {normalise(j.name) for j in ranked[u]}
+        keys = sorted({normalise(j.name) for j in peers.journeys if j.user_id != u} - mine)
+        pool = [normalise(j.name) for j in peers.journeys if j.user_id != u and normalise(j.name) in set(keys)]
+        drawn: list[str] = []
+        while len(drawn) < len(exp) and len(drawn) < len(set(pool)):
+            k = pool[int(rng.integers(len(pool)))]
+            drawn += [k] if k not in drawn else []
+        weights = expander.weights(ctx)
+        vecs = embed([peers.display_name(k) for k in drawn]) if drawn else []
+        rand = {i for v in vecs for i in expander.for_user(
+            "", catalogue.nearest(v, expander.pool, expander.ground_threshold), ctx, weights, by_name=False)}
+        got = {i for e in exp for i in e.item_ids}
+        for side, items in (("expansion", got), ("random", rand)):
+            hits[side].append(bool(items & later[u]))
+            budget[side].append(len(items))
+        names.append({"user": u, "journeys": [j.name for j in ranked[u][:3]], "expansions": [e.name for e in exp]})
+    p = paired(hits["expansion"], hits["random"], seed)
+    return {"users": p["n"], "hit_rate_expansion": p["a"], "hit_rate_random": p["b"], "diff": p["diff"],
+            "ci95": p["ci95"], "mean_items_per_user": {k: float(np.mean(v)) if v else None for k, v in budget.items()},
+            "examples": names[:5]}
