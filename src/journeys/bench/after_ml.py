@@ -164,8 +164,8 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
     # 3 the penalty can change
     pairs = [s for u in train for s in _pair_sims(rows[u][0])]
 
-    def top3_sims(users, threshold):
-        div = PenaltyDiversifier(settings.after.penalty, threshold)
+    def top3_sims(users, threshold, penalty=settings.after.penalty):
+        div = PenaltyDiversifier(penalty, threshold)
         sims, changed = {"without": [], "with": []}, 0
         for u in users:
             ranked = learned.rank(rows[u][0], rows[u][1])
@@ -189,7 +189,10 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
                         "threshold_from": f"percentile {q} of {len(pairs)} train-half pairs (grid {grid}, "
                                           f"train top-3 similarity {({k: round(v, 4) for k, v in scores.items()})})",
                         "configured_threshold": settings.after.similarity, "penalty": settings.after.penalty,
-                        "top3_changed": changed, "ndcg@3_learned_diversified": float(np.mean(cost)) if cost else None,
+                        "top3_changed": changed,
+                        "stronger_penalties": {p: {"top3_changed": c, "mean_sim_top3_with": float(np.mean(v["with"]))}
+                                               for p in (0.8, 0.5) for v, c in [top3_sims(test_users, threshold, p)]},
+                        "ndcg@3_learned_diversified": float(np.mean(cost)) if cost else None,
                         **{f"mean_sim_top3_{k}": float(np.mean(v)) if v else None for k, v in sims.items()}}
     # -- expand (collaborative): top-3 expansions vs as many random journeys of other users -----
     from journeys.bench import after_expand
