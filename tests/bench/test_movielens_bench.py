@@ -29,6 +29,7 @@ def test_names_that_are_genres_are_counted():
     names = ["Drama", "Sci Fi", "Action Sci-Fi", "Children", "Tom Hanks", "Drama Queen", "Drama", "Woody Allen"]
     out = name_report(names, genres, top=2, given=frozenset({"tom", "woody"}))
     assert out["journeys"] == 8 and out["given_name"] == 0  # Tom Hanks is a name, not a fragment
+    assert out["top_other_names"] == [("Tom Hanks", 1), ("Drama Queen", 1)]  # neither genres nor a given name
     assert name_report(["Tom", "Drama"], genres, given=frozenset({"tom"}))["given_name"] == 0.5
     assert out["bare_genre"] == 4 / 8  # Drama twice, Sci Fi, Children
     assert out["genre_only"] == 5 / 8  # and Action Sci-Fi; never Drama Queen
