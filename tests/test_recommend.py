@@ -172,9 +172,9 @@ def test_slot_quotas_sum_to_k_give_one_each_and_never_favour_lower_ranks(weights
 
 
 def test_profile_weights_halve_every_half_life_items_and_drop_hidden_items():
-    w = profile_weights(np.array([5, 3, 9]), [[5, 3], [9]], dropped=[3], half_life=1.0)
+    w = profile_weights(np.array([5, 3, 9]), dropped=[3], half_life=1.0)
     assert w.tolist() == [0.25, 0.0, 1.0]  # oldest first; item 3 belongs to a hidden journey
-    assert profile_weights(np.array([5, 3]), [], (), half_life=0.0).tolist() == [1.0, 1.0]
+    assert profile_weights(np.array([5, 3]), (), half_life=0.0).tolist() == [1.0, 1.0]
 
 
 @given(st.lists(st.sampled_from(["u", "h", "x"]), min_size=6, max_size=6), st.integers(1, 12),

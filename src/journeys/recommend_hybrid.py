@@ -28,8 +28,7 @@ from journeys.recommend import slot_quotas
 from journeys.types import Journey
 
 
-def profile_weights(positives: np.ndarray, groups: Sequence[Sequence[int]], dropped: Sequence[int],
-                    half_life: float) -> np.ndarray:
+def profile_weights(positives: np.ndarray, dropped: Sequence[int], half_life: float) -> np.ndarray:
     """Weights of `positives` (time order, oldest first): recency decay, zero for dropped items."""
     n = len(positives)
     w = np.ones(n, dtype=np.float32)
@@ -56,7 +55,7 @@ def rerank(rec, user, js: Sequence[Journey], k: int, unseen: np.ndarray, boost=N
     live = set(j.journey_id for j in js)
     dropped = [index[i] for j in user.journeys if j.journey_id not in live for i in j.item_ids if i in index]
     pos = np.asarray(user.positives, dtype=np.int64)
-    w = profile_weights(pos, groups, dropped, half_life)
+    w = profile_weights(pos, dropped, half_life)
     wmap = np.zeros(n_items, dtype=np.float32)
     wmap[pos] = w
     # rows: each journey's items (weighted as in the profile), then the whole profile
