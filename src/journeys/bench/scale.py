@@ -24,93 +24,16 @@ from __future__ import annotations
 
 import hashlib
 import os
-import resource
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 
+from journeys.bench.memory import Sampler, peak_mb
 from journeys.bench.synth import load_collections
 from journeys.embed import EMBEDDERS, item_text
 from journeys.extract import CLUSTERERS, UserHistory
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as fh:
-        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _trim() -> None:
-    """Give freed heap back to the system (glibc), so a stage is not charged for the last one's."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def _tree_rss() -> int:
-    """Resident bytes of this process and all its descendants (Ray's raylet, workers and object
-    store, pool workers); shared pages are counted in each process, so this errs high."""
-    parent: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    parent[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    tree, todo = set(), [os.getpid()]
-    while todo:
-        p = todo.pop()
-        tree.add(p)
-        todo += [c for c, pp in parent.items() if pp == p and c not in tree]
-    total = 0
-    for p in tree:
-        try:
-            with open(f"/proc/{p}/statm") as fh:
-                total += int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
-
-
-class _Sampler:
-    """The peak resident set since the last `reset`, sampled by a thread (this process every
-    `every` seconds; with its descendants every 25th sample, as `tree_peak`)."""
-
-    def __init__(self, every: float = 0.02):
-        self.every, self.peak, self._stop = every, _rss(), threading.Event()
-        self.tree_peak = _tree_rss()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        n = 0
-        while not self._stop.wait(self.every):
-            self.peak = max(self.peak, _rss())
-            n += 1
-            if n % 25 == 0:
-                self.tree_peak = max(self.tree_peak, _tree_rss())
-
-    def reset(self) -> int:
-        _trim()
-        self.peak = now = _rss()
-        return now
-
-    def stop(self) -> int:
-        self._stop.set()
-        self._thread.join()
-        return max(self.peak, _rss())
 
 
 def _activity(n_events: int, rng) -> np.ndarray:
@@ -221,7 +144,7 @@ def run(collections_path: str | Path, n_events: int, seed: int = 0, embedder: st
 
     collections = load_collections(collections_path)
     stages: dict[str, dict] = {}
-    mem = _Sampler()
+    mem = Sampler()
     with tempfile.TemporaryDirectory(prefix="journeys-scale-", dir=workdir) as tmp:
         log = Path(tmp) / "events.parquet"
         t = time.perf_counter()
@@ -277,7 +200,7 @@ def run(collections_path: str | Path, n_events: int, seed: int = 0, embedder: st
     worst = max(peak.values())
     return {"setup": {"collections": str(collections_path), "events": n_events, "users": n_users,
                       "catalogue": len(items), "seed": seed, "embedder": embedder, "buckets": buckets},
-            "stages": stages, "peak_mb": _peak_mb(), "baseline_mb": round(base / 2**20, 1),
+            "stages": stages, "peak_mb": peak_mb(), "baseline_mb": round(base / 2**20, 1),
             "job_peak_mb": round(mem.tree_peak / 2**20, 1),
             "bytes_per_event": round(worst / n_events, 1),
             "bytes_per_event_by_stage": {k: round(v / n_events, 1) for k, v in peak.items()}}
