@@ -147,6 +147,8 @@ def bench_naming_cmd(
 def bench_judge_cmd(
     collections: Path = typer.Option(..., "--collections", help="collections file (JSON, optionally gzipped)"),
     n: int = typer.Option(40, "--n", min=1, help="collections to judge"),
+    calibrate: int = typer.Option(0, "--calibrate", min=0,
+                                  help="further collections (disjoint from the judged ones) that fit the level cut points"),
     seed: int = typer.Option(0, "--seed"),
     embedder: str = typer.Option("minilm", "--embedder"),
     backend: str = BACKEND,
@@ -160,7 +162,7 @@ def bench_judge_cmd(
 
     opts = _llm_options(backend, threads, base_url, model)
     result = bench_judge.run(collections, n=n, seed=seed, embedder=embedder, backend=opts.pop("backend"),
-                             log=lambda m: typer.echo(m, err=True), **opts)
+                             log=lambda m: typer.echo(m, err=True), calibrate=calibrate, **opts)
     typer.echo(bench_judge.table(result))
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
