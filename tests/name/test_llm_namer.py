@@ -215,3 +215,12 @@ def test_one_word_names_only_when_the_titles_carry_the_word():
     assert validate("Econometrics", p, d, set()) is None
     assert validate("Drama", p, d, set()) is not None
     assert validate("Econometrics", prepare(d, 8, None), d, set()) is not None  # no embedder: 2 words
+
+
+def test_zero_shot_prompt_shows_the_shared_words_and_few_shot_does_not():
+    nm, llm = namer(["Stargazing software"], fewshot=False)
+    nm.name_user(NamingContext("u", (ASTRO,)))
+    assert "Words they share: planetarium." in llm.requests[0][-1]["content"] and len(llm.requests[0]) == 2
+    nm, llm = namer(["Stargazing software"], fewshot=True)
+    nm.name_user(NamingContext("u", (ASTRO,)))
+    assert "Words they share" not in llm.requests[0][-1]["content"]

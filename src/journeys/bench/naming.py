@@ -45,9 +45,9 @@ def variants_for(namer: str, zeroshot: bool = True) -> list[str]:
         return [v for v in VARIANTS if zeroshot or v != "llm-zeroshot"]
     if namer == "llm":
         return ["llm-zeroshot", "llm"] if zeroshot else ["llm"]
-    if namer in NAMERS:
+    if namer in NAMERS or namer in VARIANTS:
         return [namer]
-    raise ConfigError(f"unknown namer {namer!r}; choose keywords, llm or all")
+    raise ConfigError(f"unknown namer {namer!r}; choose keywords, llm, llm-zeroshot or all")
 
 
 def make_namer(variant: str, llm_options: dict | None = None, exclude_sources=()):

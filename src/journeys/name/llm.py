@@ -38,13 +38,15 @@ _PREFIX = re.compile(r"^(so,?\s*)?(i\s+)?(may|might|am|would)?\s*(be\s+)?(intere
 _LABEL = re.compile(r"^(\d+[.)]\s*|[-*•]\s*|(name|interest|topic|answer)\s*:\s*)", re.I)
 
 
-def user_prompt(titles: Sequence[str]) -> str:
+def user_prompt(titles: Sequence[str], keywords: Sequence[str] = ()) -> str:
     quoted = "; ".join(f'"{t}"' for t in titles)
-    return f"Items: {quoted}.\nIn 2 to 5 words, what topic or hobby do these items share? Answer with a descriptive noun phrase."
+    hint = f"\nWords they share: {', '.join(keywords)}." if keywords else ""
+    return (f"Items: {quoted}.{hint}\nIn 2 to 5 words, what topic or hobby do these items share? "
+            "Answer with a descriptive noun phrase.")
 
 
 def build_messages(titles: Sequence[str], fewshot: bool = True, max_examples: int = 4,
-                   examples: Sequence[dict] | None = None) -> list[dict]:
+                   examples: Sequence[dict] | None = None, keywords: Sequence[str] = ()) -> list[dict]:
     """System prompt, the examples (given, or the first of the pool), the journey's titles."""
     data = load_pool(POOL_FILE)
     messages = [{"role": "system", "content": data["system"]}]
@@ -52,7 +54,7 @@ def build_messages(titles: Sequence[str], fewshot: bool = True, max_examples: in
         for ex in (data["examples"][:max_examples] if examples is None else examples):
             messages.append({"role": "user", "content": user_prompt(ex["titles"])})
             messages.append({"role": "assistant", "content": ex.get("prompt_name") or ex["name"]})
-    messages.append({"role": "user", "content": user_prompt(titles)})
+    messages.append({"role": "user", "content": user_prompt(titles, keywords)})
     return messages
 
 
@@ -109,6 +111,7 @@ class LLMNamer:
         samples: int = 2,
         temperature: float = 0.8,
         distinct: float = 0.5,
+        hint_keywords: int = 4,
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
         cache: bool | str = True,
@@ -124,6 +127,7 @@ class LLMNamer:
         self.samples = samples
         self.temperature = temperature
         self.distinct = distinct
+        self.hint_keywords = hint_keywords
         self.fewshot_exclude = tuple(fewshot_exclude)
         self.fewshot_exclude_keys = tuple(fewshot_exclude_keys)
         self.backend_options = backend_options
@@ -147,7 +151,8 @@ class LLMNamer:
 
     @property
     def version(self) -> str:
-        shots = f"few{self.max_examples}-{','.join(sorted(self.fewshot_exclude))}" if self.fewshot else "zero"
+        shots = (f"few{self.max_examples}-{','.join(sorted(self.fewshot_exclude))}" if self.fewshot
+                 else f"zero-hint{self.hint_keywords}")
         return f"{PROMPT_VERSION}:{shots}"
 
     def _ask(self, messages: list[dict], temperature: float = 0.0, seed: int | None = None) -> str:
@@ -174,9 +179,10 @@ class LLMNamer:
             sel = self._selectors[id(embed)] = ExampleSelector(embed, self.fewshot_exclude, self.fewshot_exclude_keys)
         return sel
 
-    def messages_for(self, titles: Sequence[str], embed=None) -> list[dict]:
-        if not self.fewshot:
-            return build_messages(titles, fewshot=False)
+    def messages_for(self, titles: Sequence[str], embed=None, keywords: Sequence[str] = ()) -> list[dict]:
+        if not self.fewshot:  # no examples to imitate: the journey's shared words help the model most
+            hint = list(keywords)[: self.hint_keywords]
+            return build_messages(titles, fewshot=False, keywords=hint)
         return build_messages(titles, examples=self._selector(embed).select(titles, self.max_examples))
 
     def name_user(self, context: NamingContext) -> list[NamedJourney]:
@@ -186,7 +192,8 @@ class LLMNamer:
         prompts = [prepare(d, self.max_titles, context.embed) for d in drafts]
         clean_ctx = _without_injections(context, prompts)
         fallback = keyword_names(clean_ctx)
-        messages = [self.messages_for(p.titles, context.embed) if p.titles else None for p in prompts]
+        messages = [self.messages_for(p.titles, context.embed, c.keywords) if p.titles else None
+                    for p, c in zip(prompts, clean_ctx.drafts)]
         jobs = [m for m in messages if m is not None]
         runner = getattr(self.llm, "map", None)
         answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
