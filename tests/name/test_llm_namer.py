@@ -175,10 +175,10 @@ def test_namer_chooses_the_best_sample_and_keeps_names_unique():
     # per journey: greedy, then two samples; the greedy answers are valid but a sample fits better;
     # the second journey's best sample is the first journey's name, so it may not win twice
     nm, _ = namer(["Desktop maps", "Planetarium star maps", "Star maps",
-                   "Country guide", "Sourdough bread baking", "Planetarium star maps"], samples=2)
+                   "Country guide", "Sourdough bread loaves", "Planetarium star maps"], samples=2)
     out = nm.name_user(NamingContext("u", (stars, bread), embed))
     assert [(n.name, n.source) for n in out] == [("Planetarium star maps", "llm-sample"),
-                                                 ("Sourdough bread baking", "llm-sample")]
+                                                 ("Sourdough bread loaves", "llm-sample")]
 
 
 def test_keyword_fallback_only_when_no_candidate_is_valid():
@@ -224,3 +224,14 @@ def test_zero_shot_prompt_shows_the_shared_words_and_few_shot_does_not():
     nm, llm = namer(["Stargazing software"], fewshot=True)
     nm.name_user(NamingContext("u", (ASTRO,)))
     assert "Words they share" not in llm.requests[0][-1]["content"]
+
+
+def test_an_echo_of_a_few_shot_example_is_not_a_name():
+    from journeys.name.fewshot import load_pool
+
+    echo = next(e["prompt_name"] for e in load_pool()["examples"] if e["key"] == "games-chess")
+    chess = draft(["Shogi board game engine", "Chess game database viewer", "Chess and shogi game clock app"])
+    nm, llm = namer([echo, "Chess and shogi engines"], max_examples=8)
+    out = nm.name_user(NamingContext("u", (chess,)))
+    assert any(m["content"] == echo for m in llm.requests[0] if m["role"] == "assistant")  # it was shown
+    assert (out[0].name, out[0].source) == ("Chess and shogi engines", "llm-retry")

@@ -210,8 +210,11 @@ class LLMNamer:
                 raw = next(answers)
                 names = [clean_name(a) for a in raw]
                 valid, reason, unsafe = [], None, False
+                shown = {_key(m["content"]) for m in msgs[1:-1] if m["role"] == "assistant"}
                 for k, n in enumerate(names):
                     why = validate(n, prompt, draft, set())
+                    if why is None and _key(n) in shown:  # a small model echoes an example's answer
+                        why = "that is an example's name; name these items"
                     if why is None and not safety.is_safe(n):
                         unsafe, why = True, "unsafe"
                     if why is None and n not in [v for v, _ in valid]:
@@ -224,7 +227,7 @@ class LLMNamer:
                     retry = msgs + [{"role": "assistant", "content": names[0] or "(no answer)"},
                                     {"role": "user", "content": f"Not valid: {reason}. Answer with a better name only."}]
                     name = clean_name(self._ask(retry))
-                    if validate(name, prompt, draft, used) is None:
+                    if validate(name, prompt, draft, used) is None and _key(name) not in shown:
                         if safety.is_safe(name):
                             result = (name, "llm-retry")
                         else:
