@@ -77,10 +77,12 @@ class ClustererConformance:
             for k in found:
                 assert (labels == k).sum() >= min_size
 
-    def test_has_a_name_and_follows_the_protocol(self):
+    def test_has_its_registered_name_and_fit_returns_the_fitted_clusterer(self):
         c = self.make()
         assert c.name == self.method
-        assert callable(c.fit) and callable(c.assign)
+        user, corpus, _ = planted()
+        assert c.fit(corpus) is c
+        assert np.asarray(c.assign(user)).shape == (len(user.item_ids),)
 
     def test_two_unrelated_collections_give_two_journeys(self):
         user, corpus, truth = planted()

@@ -19,7 +19,7 @@ def test_local_chat_is_deterministic_and_reuses_the_prefix():
     assert llm.last_timings.get("cache_n", 0) > 100  # the shared system prompt was not recomputed
     c = llm.chat(prefix + [{"role": "user", "content": "What colour is the sky?"}], max_tokens=4)
     assert a == c and a.strip()
-    assert isinstance(b, str)
+    assert "green" in b.lower()  # a different question gets its own answer, not the cached one
 
 
 def test_first_token_logprobs():
