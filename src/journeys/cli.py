@@ -100,7 +100,9 @@ def discover(
 
     t0 = time.perf_counter()
     if dataset is not None:
-        data = DATASETS[dataset]()
+        data = DATASETS[dataset](enrich=settings.ingest.enrich)
+        if data.enrichment is not None and not quiet:
+            err.print(text(data.enrichment.line()), highlight=False)
     else:
         data = load_events(events, items, ColumnMap.parse(map_), strict=strict or settings.ingest.strict,
                            encoding=encoding)

@@ -20,6 +20,7 @@ from journeys.embed.text import DEFAULT_TEMPLATE
 class IngestSettings(BaseModel):
     min_rating: float = 3.5  # `rate` events below this are kept and counted, but are not interest
     strict: bool = False
+    enrich: bool = True  # bundled MovieLens: add film credits to item text (ingest/credits.py)
 
     @field_validator("min_rating")
     @classmethod

@@ -17,3 +17,34 @@ def test_granularity_on_a_few_users(tmp_path):
     for row in out["results"]:
         assert row["journeys_per_user"] >= 0 and 0 <= row["share_1_3"] <= 1
         assert 0 <= row["unassigned"] <= 1 and row["users_per_s"] > 0
+
+
+def test_names_that_are_genres_are_counted():
+    from journeys.bench.movielens import genre_words, name_report
+    from journeys.types import Item
+
+    genres = genre_words([Item("1", "A", tags=("Drama", "Sci-Fi", "Children's")), Item("2", "B", tags=("Horse",))])
+    assert {"drama", "scifi", "childrens", "children", "action", "filmnoir", "horse"} <= genres
+    assert len(genres) == 21  # MovieLens's 19 genres (with IMAX), Children's spelt two ways, Horse
+    names = ["Drama", "Sci Fi", "Action Sci-Fi", "Children", "Tom Hanks", "Drama Queen", "Drama", "Woody Allen"]
+    out = name_report(names, genres, top=2, given=frozenset({"tom", "woody"}))
+    assert out["journeys"] == 8 and out["given_name"] == 0  # Tom Hanks is a name, not a fragment
+    assert name_report(["Tom", "Drama"], genres, given=frozenset({"tom"}))["given_name"] == 0.5
+    assert out["bare_genre"] == 4 / 8  # Drama twice, Sci Fi, Children
+    assert out["genre_only"] == 5 / 8  # and Action Sci-Fi; never Drama Queen
+    assert out["top_names"] == [("Drama", 2), ("Sci Fi", 1)]
+
+
+def test_credits_off_and_on_on_movielens_100k(tmp_path):
+    from journeys.bench import movielens
+    from journeys.bench.cache import EmbeddingCache
+
+    off = movielens.run(["icpc"], max_users=10, embedder="hashing", cache=EmbeddingCache(tmp_path),
+                        dataset="movielens-100k", enrich=False)
+    assert off["setup"]["credits"] is None and off["setup"]["users"] == 10
+    row = off["results"][0]
+    assert 0 <= row["bare_genre"] <= row["genre_only"] <= 1 and row["journeys"] > 0
+    pytest.importorskip("bokeh_sampledata")
+    on = movielens.run(["icpc"], max_users=10, embedder="hashing", cache=EmbeddingCache(tmp_path),
+                       dataset="movielens-100k", enrich=True)
+    assert on["setup"]["credits"]["matched"] == 1390

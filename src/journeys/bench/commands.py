@@ -162,21 +162,28 @@ def movielens_cmd(
     max_users: int = typer.Option(None, "--max-users", help="only the first N users"),
     embedder: str = typer.Option(None, "--embedder"),
     as_json: bool = typer.Option(False, "--json"),
+    dataset: str = typer.Option("movielens-small", "--dataset", help="movielens-small | movielens-100k"),
+    enrich: bool = typer.Option(None, "--enrich/--no-enrich", help="film credits in item text [ingest.enrich: on]"),
 ) -> None:
-    """Granularity of each method on MovieLens latest-small (needs the `data` extra)."""
+    """Granularity and names of each method on MovieLens (needs the `data` extra)."""
     from journeys.bench import movielens, report
 
+    if dataset not in movielens.DATASETS:
+        raise typer.BadParameter(f"choose from {', '.join(movielens.DATASETS)}", param_hint="--dataset")
     try:
-        out = movielens.run(parse_methods(method), max_users, embedder)
+        out = movielens.run(parse_methods(method), max_users, embedder, dataset=dataset, enrich=enrich)
     except JourneysError as exc:
         _fail(exc)
+    movielens.print_setup(out["setup"])
     s = out["setup"]
-    title = f"MovieLens latest-small: {s['users']} users, ratings >= {s['min_rating']}, {s['embedder']}"
+    title = (f"{s['dataset']}: {s['users']} users, ratings >= {s['min_rating']}, {s['embedder']}, "
+             f"credits {'on' if s['enrich'] else 'off'}")
     report.console().print(report.table(out["results"], title, columns=movielens.COLUMNS))
     from journeys.bench import granularity
 
     report.console().print(report.table(out["results"], "granularity", columns=granularity.COLUMNS))
     report.console().print(granularity.decile_table(out["results"], "journeys per user by activity decile"))
+    movielens.print_names(out["results"])
     if as_json:
         typer.echo(report.json_line(out))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +67,7 @@ class IngestResult:
     items: dict[str, Item]
     stats: IngestStats
     quarantine: Quarantine
+    enrichment: Any = None  # bundled datasets: what extra item text was matched (ingest/credits.py)
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:
