@@ -63,8 +63,31 @@ def test_every_source_proposes_named_scored_candidates_deterministically(name):
 
 
 def test_collaborative_people_who_knit_also_bake():
-    got = EXPANSION_SOURCES.create("collaborative").candidates("knitting!", ExpandContext([], CATALOGUE, PEERS))
-    assert [c.name for c in got] == ["Homemade bread", "Chess openings"]  # two supporters, then one
+    ctx = ExpandContext([], CATALOGUE, PEERS)
+    got = EXPANSION_SOURCES.create("collaborative", support=1).candidates("knitting!", ctx)
+    # 3 knitters; 2 of them bake (P = 2/3, bakers are 2 of 3 users), 1 plays chess (1/3, 1 of 3)
+    assert [(c.name, c.score) for c in got] == [("Homemade bread", round((2 / 3) ** 0.5, 6)),
+                                                ("Chess openings", round((1 / 3) ** 0.5, 6))]
+    assert set(got[0].items) == set(PEERS.journeys[1].item_ids + PEERS.journeys[3].item_ids)  # the bakers' items
+    # the lift (alpha 1) divides popularity out: both are as likely among knitters as overall
+    lift = EXPANSION_SOURCES.create("collaborative", support=1, alpha=1.0).candidates("Knitting", ctx)
+    assert [(c.name, c.score) for c in lift] == [("Chess openings", 1.0), ("Homemade bread", 1.0)]
+    # two co-holders needed: chess (one) is not proposed
+    assert [c.name for c in EXPANSION_SOURCES.create("collaborative", support=2).candidates("Knitting", ctx)] == ["Homemade bread"]
+
+
+def test_each_user_gets_the_items_their_neighbours_hold():
+    peers = PeerIndex.of([J("a1", "ann", "Knitting", Y, items=["yarn1"]), J("a2", "ann", "Bread", X, items=["b1", "b2"]),
+                          J("b1", "bob", "Knitting", Y, items=["yarn2"]), J("b2", "bob", "Bread", X, items=["b3", "b2"]),
+                          J("c1", "cat", "Knitting", Y, items=["yarn2"]), J("c2", "cat", "Bread", X, items=["b3"])])
+    assert peers.neighbours("me", ["yarn2"]) == {"cat": 1 / 2 ** 0.5, "bob": 1 / 3 ** 0.5}  # cosine of item sets
+    exp = Expander(["collaborative"], items=2)
+    cat = Catalogue.of({i: np.array(X if i[0] == "b" else Y) for i in ("b1", "b2", "b3", "yarn1", "yarn2")})
+    likes_yarn1 = ExpandContext([J("m1", "me", "Knitting", Y, items=["yarn1"])], cat, peers)
+    likes_yarn2 = ExpandContext([J("m1", "me", "Knitting", Y, items=["yarn2"])], cat, peers, seen=frozenset({"b1"}))
+    # the name's items, most widely held first: b2, b3 (two journeys each), then b1
+    assert exp.expand_user(likes_yarn1)[0].item_ids == ("b2", "b1")  # ann (yarn1) holds b1, b2; not b3
+    assert exp.expand_user(likes_yarn2)[0].item_ids == ("b3", "b2")  # bob and cat: b3 twice; b1 seen
 
 
 def test_grounded_safe_deduplicated_ranked_and_cached_in_the_store(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -89,3 +90,14 @@ def test_untrained_learned_ranker_says_heuristic_then_trains_saves_and_loads_a_v
         out = loaded.rank(js, act)
         assert out[0].score_source == "ranker:v2" and out[-1].journey_id == "big"
         np.testing.assert_allclose(loaded.decision(X), r.decision(X))
+
+
+def test_recent_focus_features_known_answers():
+    # a: 10 events on days 0-9; b: 5 events on days 20-24; now = day 25
+    js, act = user(journey("a", list(range(10))), journey("b", [20, 21, 22, 23, 24]), now=25)
+    fa, fb = (dict(zip(FEATURES, features(j, act))) for j in js)
+    assert (fa["share_last_5"], fb["share_last_5"]) == (0.0, 1.0)
+    assert (fa["share_last_10"], fb["share_last_10"]) == (0.5, 0.5)
+    assert fa["share_last_50"] == 10 / 15 and fb["share_last_50"] == 5 / 15  # all 15 events
+    assert fb["log_last_7_days"] == math.log1p(5) and fa["log_last_7_days"] == 0.0
+    assert fa["log_last_30_days"] == math.log1p(10)

@@ -64,7 +64,8 @@ def finish_user(journeys: Sequence[Journey], ctx: AfterContext) -> list[Journey]
     out = st.diversifier.diversify(out)
     if st.expander is not None and ctx.catalogue is not None:
         ectx = ExpandContext(out, ctx.catalogue, ctx.peers, ctx.embed,
-                             ctx.kv if hasattr(ctx.kv, "get_expansion") else None)
+                             ctx.kv if hasattr(ctx.kv, "get_expansion") else None,
+                             seen=frozenset(e.item_id for e in ctx.activity.events))
         if ctx.memo is not None:
             ectx.memo = ctx.memo
         out = st.expander.expand(ectx)

@@ -91,7 +91,7 @@ class AfterSettings(BaseModel):
     ranker: str = "learned"  # the trained ranker in the store; the heuristic until one is trained
     diversifier: str = "pinterest"
     penalty: float = 0.95
-    similarity: float = 0.72  # centroid cosine at which two journeys count as similar (docs/after-naming.md)
+    similarity: float = 0.9  # centroid cosine at which two journeys count as similar (chosen on training users, docs/after-naming.md)
     expand: list[str] = Field(default_factory=lambda: ["collaborative"])  # sources: collaborative, llm
     related: int = 3  # related journeys per journey
     ground_threshold: float = 0.3  # catalogue items at least this near ground a candidate

@@ -22,20 +22,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from journeys import safety
+from journeys.peers import PeerIndex, normalise, unit
 from journeys.registry import Registry
 from journeys.types import Journey
 
 PROMPT_VERSION = "also-pursue-v1"
-
-
-def normalise(name: str) -> str:
-    return " ".join(re.findall(r"[^\W_]+", name.lower()))
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    v = np.asarray(v, dtype=np.float32)
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return v / np.where(n == 0, 1.0, n)
 
 
 @dataclass(frozen=True)
@@ -43,6 +34,7 @@ class Candidate:
     name: str
     score: float
     vector: tuple[float, ...] = ()  # where to look in the catalogue (else the name is embedded)
+    items: tuple[str, ...] = ()  # the candidate's own items, most relevant first (else retrieved)
 
 
 @dataclass(frozen=True)
@@ -67,8 +59,13 @@ class Catalogue:
     def of(cls, vectors: Mapping[str, np.ndarray]) -> "Catalogue":
         ids = tuple(sorted(vectors))
         dim = len(next(iter(vectors.values()))) if vectors else 0
-        m = _unit(np.stack([vectors[i] for i in ids])) if ids else np.zeros((0, dim), dtype=np.float32)
+        m = unit(np.stack([vectors[i] for i in ids])) if ids else np.zeros((0, dim), dtype=np.float32)
         return cls(ids, m)
+
+    def __contains__(self, item_id: str) -> bool:
+        if not hasattr(self, "_set"):
+            self._set = frozenset(self.ids)
+        return item_id in self._set
 
     @property
     def digest(self) -> str:
@@ -77,31 +74,9 @@ class Catalogue:
     def nearest(self, vector: np.ndarray, k: int, min_sim: float) -> tuple[str, ...]:
         if not len(self.ids) or not len(vector) or len(vector) != self.matrix.shape[1]:
             return ()
-        sims = self.matrix @ _unit(vector)
+        sims = self.matrix @ unit(vector)
         top = np.argsort(-sims, kind="stable")[:k]
         return tuple(self.ids[i] for i in top if sims[i] >= min_sim)
-
-
-@dataclass
-class PeerIndex:
-    """Everybody's journeys (names, users, unit centroids) for collaborative candidates."""
-
-    journeys: list[Journey]
-    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
-
-    @classmethod
-    def of(cls, journeys: Sequence[Journey]) -> "PeerIndex":
-        js = sorted((j for j in journeys if j.centroid and not j.hidden), key=lambda j: (j.user_id, j.journey_id))
-        m = _unit(np.asarray([j.centroid for j in js], dtype=np.float32)) if js else np.zeros((0, 0))
-        return cls(js, m)
-
-    @property
-    def digest(self) -> str:
-        return hashlib.sha1("\x1f".join(f"{j.journey_id}:{j.name}" for j in self.journeys).encode()).hexdigest()[:12]
-
-    def name_vector(self, key: str) -> np.ndarray | None:
-        rows = [i for i, j in enumerate(self.journeys) if normalise(j.name) == key]
-        return _unit(self.matrix[rows].mean(axis=0)) if rows else None
 
 
 @dataclass
@@ -114,6 +89,7 @@ class ExpandContext:
     embed: Callable[[list[str]], np.ndarray] | None = None
     kv: object | None = None  # get_expansion(key) / put_expansion(key, value)
     memo: dict = field(default_factory=dict)  # per-run cache when there is no kv
+    seen: frozenset = frozenset()  # items the user has already met (beyond their journeys' items)
 
 
 @runtime_checkable
@@ -172,16 +148,22 @@ class LLMSource:
 
 @EXPANSION_SOURCES.register("collaborative")
 class CollaborativeSource:
-    """Users with a journey within `near` of X's (name-level) centroid; their other journeys,
-    scored by the summed similarity of their supporters (one vote per user and name)."""
+    """Journey-to-journey co-occurrence across users: the users who hold a journey named X
+    (joined by those with a journey within `near` of X's centroid while fewer than `support`) also
+    hold journeys named K. K scores P(K | X) / P(K) ** `alpha`: 0 is the plain conditional share,
+    1 the lift; 0.5 was chosen on held-out users (docs/after-naming.md). K needs `support`
+    co-holders (all the other holders of X when X has fewer). Its items are those of the journeys
+    named K, most widely held first (`pool` of them); the `n` best K are kept per name."""
 
     name = "collaborative"
 
-    def __init__(self, n: int = 5, near: float = 0.75, same: float = 0.9, **_: object):
-        self.n, self.near, self.same = n, near, same
+    def __init__(self, n: int = 20, near: float = 0.75, alpha: float = 0.5, support: int = 3, pool: int = 200,
+                 **_: object):
+        self.n, self.near, self.alpha, self.support, self.pool = n, near, alpha, support, pool
 
     def version(self, ctx: ExpandContext) -> str:
-        return f"collaborative:{self.near}:{self.same}:{self.n}:{ctx.peers.digest if ctx.peers else '-'}"
+        return (f"cooccur:{self.near}:{self.alpha}:{self.support}:{self.pool}:{self.n}:"
+                f"{ctx.peers.digest if ctx.peers else '-'}")
 
     def candidates(self, journey_name: str, ctx: ExpandContext) -> list[Candidate]:
         peers = ctx.peers
@@ -189,23 +171,20 @@ class CollaborativeSource:
         x = peers.name_vector(key) if peers is not None and len(peers.journeys) else None
         if x is None:
             return []
-        sims = peers.matrix @ x
-        support: dict[str, float] = {}
-        for i in np.flatnonzero(sims >= self.near):
-            u = peers.journeys[i].user_id
-            support[u] = max(support.get(u, 0.0), float(sims[i]))
-        votes: dict[str, dict[str, float]] = {}
-        rows: dict[str, list[int]] = {}
-        for i, j in enumerate(peers.journeys):
-            k = normalise(j.name)
-            if j.user_id in support and sims[i] < self.same and k != key:
-                votes.setdefault(k, {})[j.user_id] = support[j.user_id]
-                rows.setdefault(k, []).append(i)
-        best = sorted(votes, key=lambda k: (-sum(votes[k].values()), k))[: self.n]
-        names = {normalise(j.name): j.name for j in reversed(peers.journeys)}
-        return [Candidate(names[k], round(sum(votes[k].values()), 6),
-                          tuple(float(v) for v in _unit(peers.matrix[rows[k]].mean(axis=0))))
-                for k in best]
+        holders = peers.holders(key)
+        if len(holders) < self.support:
+            holders |= {peers.journeys[r].user_id for r in np.flatnonzero(peers.matrix @ x >= self.near)}
+        need = max(1, min(self.support, len(holders) - 1))
+        scored = []
+        for k in peers.names():
+            co = len(holders & peers.holders(k))
+            if k == key or co < need:
+                continue
+            prior = len(peers.holders(k)) / peers.users
+            scored.append((co / len(holders) / prior ** self.alpha, k))
+        best = sorted(scored, key=lambda t: (-t[0], t[1]))[: self.n]
+        return [Candidate(peers.display_name(k), round(s, 6), tuple(float(v) for v in peers.name_vector(k)),
+                          tuple(peers.name_items(k, self.pool))) for s, k in best]
 
 
 class Expander:
@@ -213,16 +192,17 @@ class Expander:
     and ranks per user. `per_journey` names go to Journey.related."""
 
     def __init__(self, sources: Sequence[str] = ("collaborative",), per_journey: int = 3, items: int = 10,
-                 ground_threshold: float = 0.3, same: float = 0.5, params: Mapping[str, dict] | None = None):
+                 ground_threshold: float = 0.3, same: float = 0.5, params: Mapping[str, dict] | None = None,
+                 pool: int = 200, neighbours: int = 50):
         params = params or {}
         self.sources = [EXPANSION_SOURCES.create(s, **params.get(s, {})) for s in sources]
-        self.per_journey, self.items = per_journey, items
+        self.per_journey, self.items, self.pool, self.neighbours = per_journey, items, pool, neighbours
         self.ground_threshold, self.same = ground_threshold, same
 
     def grounded(self, journey_name: str, ctx: ExpandContext) -> list[dict]:
         """Grounded, safe candidates for a journey name from every source (cached by name)."""
         key = normalise(journey_name)
-        versions = [(src, f"{src.version(ctx)}:{ctx.catalogue.digest}:{self.items}:{self.ground_threshold}")
+        versions = [(src, f"{src.version(ctx)}:{ctx.catalogue.digest}:{self.pool}:{self.ground_threshold}")
                     for src in self.sources]
         cached = (ctx.kv.get_expansion(key) if ctx.kv is not None else ctx.memo.get(key)) or {}
         fresh = {v: cached[v] for _, v in versions if v in cached}
@@ -244,18 +224,40 @@ class Expander:
         found = []
         for c in cands:
             v = np.asarray(c.vector) if c.vector else vecs.get(c.name)
-            items = ctx.catalogue.nearest(v, self.items, self.ground_threshold) if v is not None else ()
+            items = tuple(i for i in c.items if i in ctx.catalogue)[: self.pool] or (
+                ctx.catalogue.nearest(v, self.pool, self.ground_threshold) if v is not None else ())
             if items:  # grounded; a candidate with no catalogue items is dropped
                 found.append({"name": c.name, "source": src.name, "score": c.score, "items": list(items)})
         return found
 
+    def for_user(self, name: str, items: Sequence[str], ctx: ExpandContext, weights: dict[str, float],
+                 by_name: bool = True) -> tuple[str, ...]:
+        """The candidate's `items` best for this user: new to them, ranked by the votes of their
+        collaborative neighbours (`weights`) among the journeys of that name (all their journeys
+        when no peer journey has the name, or not `by_name`), then by the candidate's own order."""
+        mine = set(ctx.seen).union(*(j.item_ids for j in ctx.journeys))
+        key = normalise(name) if by_name else ""
+        votes = ctx.peers.votes(key, weights) if ctx.peers is not None and weights else {}
+        fresh = [i for i in items if i not in mine]
+        order = sorted(range(len(fresh)), key=lambda p: (-votes.get(fresh[p], 0.0), p))
+        return tuple(fresh[p] for p in order[: self.items])
+
+    def weights(self, ctx: ExpandContext) -> dict[str, float]:
+        user = next((j.user_id for j in ctx.journeys), None)
+        if ctx.peers is None or user is None:
+            return {}
+        return ctx.peers.neighbours(user, ctx.seen.union(*(j.item_ids for j in ctx.journeys)), self.neighbours)
+
     def expand_user(self, ctx: ExpandContext) -> list[Expansion]:
-        """The user's candidates, best first, one per normalised name. A candidate repeats one of
-        the user's journeys when it has its name, or when `same` of its grounded items are in it."""
+        """The user's candidates, best first, one per normalised name, scored by the sum over the
+        user's journeys of the candidate's score times 1 / (1 + the journey's rank). A candidate
+        repeats one of the user's journeys when it has its name, or when `same` of its grounded
+        items are in it. Each keeps the `items` best for the user (`for_user`)."""
         mine = [j for j in ctx.journeys if not j.hidden]
         own_names = {normalise(j.name) for j in ctx.journeys}
         own_items = [set(j.item_ids) for j in ctx.journeys]
-        best: dict[str, Expansion] = {}
+        total: dict[str, float] = {}
+        best: dict[str, tuple[float, dict, str]] = {}
         for rank, j in enumerate(mine):
             for c in self.grounded(j.name, ctx):
                 k = normalise(c["name"])
@@ -263,9 +265,13 @@ class Expander:
                 if k in own_names or any(len(s.intersection(items)) >= self.same * len(items) for s in own_items):
                     continue
                 score = c["score"] / (1.0 + rank)
-                if k not in best or score > best[k].score:
-                    best[k] = Expansion(c["name"], c["source"], round(score, 6), tuple(items), j.journey_id)
-        return sorted(best.values(), key=lambda e: (-e.score, normalise(e.name)))
+                total[k] = total.get(k, 0.0) + score
+                if k not in best or score > best[k][0]:
+                    best[k] = (score, c, j.journey_id)
+        weights = self.weights(ctx) if best else {}
+        out = [Expansion(c["name"], c["source"], round(total[k], 6), self.for_user(c["name"], c["items"], ctx, weights),
+                         jid) for k, (_, c, jid) in best.items()]
+        return sorted((e for e in out if e.item_ids), key=lambda e: (-e.score, normalise(e.name)))
 
     def expand(self, ctx: ExpandContext) -> list[Journey]:
         related: dict[str, list[str]] = {}

@@ -2,7 +2,8 @@
 
 Plug-ins: `heuristic` (transparent: strength-weighted events, halved every `half_life_days` since
 the last event, ongoing journeys x1.5), `size`, `recency`, and `learned`: a pointwise ridge
-regression (scikit-learn) over `FEATURES`, trained on a temporal split with a graded label
+regression (scikit-learn) over `FEATURES` (including the journey's share of the user's latest events,
+which tuning on held-out users showed to matter most beyond size), trained on a temporal split with a graded label
 (log1p of how much the user engaged with the journey after the cut, services/after.py; chosen over
 a binary logistic label on held-out users, docs/after-naming.md) and stored as a versioned artifact of plain arrays
 (npz, no pickle). Until one is trained, `learned` scores with the heuristic and says so in
@@ -25,7 +26,9 @@ from journeys.types import Journey
 
 KIND_WEIGHTS = {"save": 3.0, "like": 3.0, "purchase": 3.0, "share": 2.0, "click": 1.5}  # others 1
 FEATURES = ("log_size", "log_events", "log_weighted", "strong_share", "log_recency_days", "log_per_week",
-            "log_span_days", "ongoing", "evergreen", "share_of_user", "llm_named")
+            "log_span_days", "ongoing", "evergreen", "share_of_user", "llm_named",
+            "share_last_5", "share_last_10", "share_last_20", "share_last_50", "log_last_7_days", "log_last_30_days")
+RECENT_EVENTS, RECENT_DAYS = (5, 10, 20, 50), (7, 30)
 ARTIFACT = "ranker"
 
 
@@ -35,12 +38,16 @@ def features(j: Journey, act: UserActivity) -> np.ndarray:
     strong = sum(1 for e in evs if KIND_WEIGHTS.get(e.kind, 1.0) >= 3.0)
     last = evs[-1].timestamp if evs else j.last_seen
     span = (evs[-1].timestamp - evs[0].timestamp).total_seconds() / 86400.0 if evs else 0.0
-    n_user = sum(1 for e in act.events if e.timestamp <= act.now)
+    upto = [e for e in act.events if e.timestamp <= act.now]
+    n_user, items = len(upto), set(j.item_ids)
+    # recent focus: the journey's share of the user's last k events, its events in the last days
+    recent = [sum(e.item_id in items for e in upto[-k:]) / max(len(upto[-k:]), 1) for k in RECENT_EVENTS]
+    recent += [math.log1p(sum(1 for e in evs if act.days_before_now(e.timestamp) <= d)) for d in RECENT_DAYS]
     return np.array([
         math.log1p(len(j.item_ids)), math.log1p(len(evs)), math.log1p(weighted), strong / max(len(evs), 1),
         math.log1p(act.days_before_now(last)), math.log1p(7.0 * len(evs) / max(span, 1.0)), math.log1p(span),
         float(j.stage_activity == "ongoing"), float(j.stage_kind == "evergreen"), len(evs) / max(n_user, 1),
-        float(j.name_source.startswith("llm")),
+        float(j.name_source.startswith("llm")), *recent,
     ], dtype=np.float64)
 
 

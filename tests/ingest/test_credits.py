@@ -122,3 +122,10 @@ def test_given_names_are_words_that_begin_many_names():
     assert idx.given_names(min_count=2) == set()
     idx = CreditIndex([Credit("X", 2000, cast=tuple(f"John {s}" for s in "ABCDEF") + ("Elton John",))])
     assert idx.given_names(min_count=5) == {"john"}  # 6 >= 5 x 1
+
+
+def test_a_suffix_stays_with_its_name(tmp_path):
+    path = make_db(tmp_path / "jr.db", [("Chaplin", 1992, "Richard Attenborough", "", "Robert Downey, Jr., Dan Aykroyd",
+                                         "English", "United Kingdom")])
+    (film,) = read_films(path)
+    assert film.cast == ("Robert Downey Jr.", "Dan Aykroyd")

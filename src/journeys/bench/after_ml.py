@@ -4,13 +4,15 @@ Per user (>= 10 interest events): journeys are found on the first 80% of their i
 the later 20% are the future. A later movie engages the user's journey whose centroid is nearest
 to it, if at least `assign` (the ICPC join threshold) near; a journey's gain is how many it gets.
 - stage at the cut: precision and recall of "ongoing" against "gets >= 1 later movie";
-- rank: NDCG@3 of the gains, learned ranker (ridge on log1p(gain), trained on the other half of the users, split by a
-  stable hash) vs size, recency and the heuristic, on the same users;
-- diversify: mean pairwise centroid cosine of the top 3, without and with the 0.95 penalty at a
-  threshold chosen on the training half (median within-user centroid cosine);
-- expand (collaborative, peers = everybody's journeys at the cut): share of users with a later
-  movie among the unseen grounded items of their top-3 expansions, vs 3 random journeys of other
-  users grounded the same way.
+- rank: NDCG@3 of the gains, learned ranker (ridge on log1p(gain), trained on the other half of
+  the users, split by a stable hash) vs size, recency and the heuristic on the same users, with
+  paired bootstrap 95% intervals of the differences;
+- diversify: mean pairwise centroid cosine of the top 3 (users with >= 4 journeys), without and
+  with the 0.95 penalty, at the threshold chosen on the training half (a percentile of its
+  within-user centroid pairs, the one that leaves the least similar top 3 there);
+- expand (bench/after_expand.py): share of users with a later movie among the grounded items of
+  their top-3 expansions vs as many random journeys of other users grounded the same way; with
+  `llm_users`, the llm source on a sample.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 
 from journeys.activity import UserActivity
 from journeys.diversify import PenaltyDiversifier, mean_pairwise_similarity
-from journeys.expand import Catalogue, ExpandContext, Expander, PeerIndex
+from journeys.expand import Catalogue, Expander, PeerIndex
 from journeys.rank import RANKERS, LearnedRanker, features
 from journeys.stage import STAGERS
 
@@ -60,6 +62,7 @@ class CutData:
     rows: dict  # user -> (journeys staged at the cut, activity before it, gains)
     later: dict  # user -> later interest items not seen before the cut
     vectors: dict  # item -> vector
+    embed: object = None  # texts -> vectors (the embedder used)
 
 
 def prepare(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
@@ -106,11 +109,11 @@ def prepare(dataset: str = "movielens-small", embedder: str | None = None, max_u
             if sims.max() >= assign:
                 gains[int(sims.argmax())] += 1
         rows[u] = (js, act, gains)
-    return CutData(dataset, emb.name, cut, assign, rows, later, vectors)
+    return CutData(dataset, emb.name, cut, assign, rows, later, vectors, emb.embed)
 
 
 def run(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
-        cut: float = 0.8, seed: int = 0, settings=None) -> dict:
+        cut: float = 0.8, seed: int = 0, settings=None, llm_users: int = 0) -> dict:
     from journeys.config import Settings
 
     t0 = time.perf_counter()
@@ -148,50 +151,63 @@ def run(dataset: str = "movielens-small", embedder: str | None = None, max_users
             ndcg[n].append(ndcg_at([g[j.journey_id] for j in ranked]))
             if n == "learned":
                 top3[u] = ranked
+    from journeys.bench.after_expand import paired
+
     out["rank"] = {"users": len(evaluated), "train_users": len(train), "train_journeys": len(y),
-                   "ndcg@3": {n: float(np.mean(v)) for n, v in ndcg.items()}}
-    # -- diversify ------------------------------------------------------------------------------
-    # the threshold is chosen on the training half: the median within-user pair of centroids
+                   "ndcg@3": {n: float(np.mean(v)) for n, v in ndcg.items()},
+                   "learned_minus": {n: {k: p[k] for k in ("diff", "ci95")}
+                                     for n in ("size", "recency", "heuristic")
+                                     if (p := paired(ndcg["learned"], ndcg[n], seed))}}
+    # -- diversify: the threshold is chosen on the training half ----------------------------------
+    # among percentiles of its within-user centroid pairs, the one whose penalty leaves the lowest
+    # mean top-3 similarity there (ties: the higher threshold); users with >= 4 journeys, whose top
+    # 3 the penalty can change
     pairs = [s for u in train for s in _pair_sims(rows[u][0])]
-    threshold = round(float(np.median(pairs)), 3) if pairs else settings.after.similarity
-    div = PenaltyDiversifier(settings.after.penalty, threshold)
-    sims = {"without": [], "with": []}
-    changed = 0
-    for u, ranked in top3.items():
-        if len(ranked) >= 3:
+
+    def top3_sims(users, threshold, penalty=settings.after.penalty):
+        div = PenaltyDiversifier(penalty, threshold)
+        sims, changed = {"without": [], "with": []}, 0
+        for u in users:
+            ranked = learned.rank(rows[u][0], rows[u][1])
             d = div.diversify(ranked)
             sims["without"].append(mean_pairwise_similarity(ranked[:3]))
             sims["with"].append(mean_pairwise_similarity(d[:3]))
-            changed += [j.journey_id for j in d[:3]] != [j.journey_id for j in ranked[:3]]
-    out["diversify"] = {"users": len(sims["with"]), "threshold": threshold, "threshold_from": f"median of {len(pairs)} train-half pairs",
-                        "configured_threshold": settings.after.similarity,
-                        "penalty": settings.after.penalty, "top3_changed": changed,
+            changed += {j.journey_id for j in d[:3]} != {j.journey_id for j in ranked[:3]}
+        return sims, changed
+
+    fit_users = [u for u in train if len(rows[u][0]) >= 4]
+    grid = {q: round(float(np.percentile(pairs, q)), 3) for q in (10, 25, 50, 75, 90)} if pairs else {}
+    scores = {q: float(np.mean(top3_sims(fit_users, t)[0]["with"])) for q, t in grid.items()}
+    q = min(scores, key=lambda q: (round(scores[q], 4), -q)) if scores else None
+    threshold = grid[q] if q is not None else settings.after.similarity
+    test_users = [u for u in rows if _half(u) == 1 and len(rows[u][0]) >= 4]
+    sims, changed = top3_sims(test_users, threshold)
+    div = PenaltyDiversifier(settings.after.penalty, threshold)
+    cost = [ndcg_at([dict(zip([j.journey_id for j in rows[u][0]], rows[u][2]))[j.journey_id]
+                     for j in div.diversify(top3[u])]) for u in evaluated]
+    out["diversify"] = {"users": len(test_users), "threshold": threshold,
+                        "threshold_from": f"percentile {q} of {len(pairs)} train-half pairs (grid {grid}, "
+                                          f"train top-3 similarity {({k: round(v, 4) for k, v in scores.items()})})",
+                        "configured_threshold": settings.after.similarity, "penalty": settings.after.penalty,
+                        "top3_changed": changed,
+                        "stronger_penalties": {p: {"top3_changed": c, "mean_sim_top3_with": float(np.mean(v["with"]))}
+                                               for p in (0.8, 0.5) for v, c in [top3_sims(test_users, threshold, p)]},
+                        "ndcg@3_learned_diversified": float(np.mean(cost)) if cost else None,
                         **{f"mean_sim_top3_{k}": float(np.mean(v)) if v else None for k, v in sims.items()}}
-    # -- expand (collaborative) -----------------------------------------------------------------
-    catalogue = Catalogue.of(vectors)
-    peers = PeerIndex.of([j for js, _, _ in rows.values() for j in js])
-    n_items = 10
-    expander = Expander(["collaborative"], items=n_items + 40, ground_threshold=settings.after.ground_threshold)
-    rng = np.random.default_rng(seed)
-    memo: dict = {}
-    hits = {"expansion": 0, "random": 0}
-    n_with = 0
-    for u in evaluated:
-        js, act, _ = rows[u]
-        seen = {e.item_id for e in act.events}
-        exp = expander.expand_user(ExpandContext(top3[u], catalogue, peers, memo=memo))[:3]
-        if not exp:
-            continue
-        n_with += 1
-        got = {i for e in exp for i in [x for x in e.item_ids if x not in seen][:n_items]}
-        hits["expansion"] += bool(got & later[u])
-        others = [k for k, j in enumerate(peers.journeys) if j.user_id != u]
-        rand = set()
-        for k in rng.choice(len(others), size=len(exp), replace=False):
-            near = catalogue.nearest(peers.matrix[others[int(k)]], n_items + 40, settings.after.ground_threshold)
-            rand |= set([x for x in near if x not in seen][:n_items])
-        hits["random"] += bool(rand & later[u])
-    out["expand"] = {"users": n_with, "items_per_expansion": n_items,
-                     **{f"hit_rate_{k}": v / max(n_with, 1) for k, v in hits.items()}}
+    # -- expand (collaborative): top-3 expansions vs as many random journeys of other users -----
+    from journeys.bench import after_expand
+
+    expander = Expander(["collaborative"], ground_threshold=settings.after.ground_threshold,
+                        params=settings.after.params)
+    users = [u for u in rows if _half(u) == 1 and later[u]]
+    ranked = {u: learned.rank(rows[u][0], rows[u][1]) for u in users}
+    seen = {u: {e.item_id for e in rows[u][1].events} for u in users}
+    catalogue, peers = Catalogue.of(vectors), PeerIndex.of([j for js, _, _ in rows.values() for j in js])
+    out["expand"] = after_expand.evaluate(users, ranked, later, seen, catalogue, peers, expander, seed)
+    if llm_users:  # the llm source on a sample of the evaluated users (local LLM, one thread)
+        sample = sorted(users, key=lambda u: hashlib.sha1(f"llm{u}".encode()).hexdigest())[:llm_users]
+        llm = Expander(["llm"], ground_threshold=settings.after.ground_threshold,
+                       params={"llm": {"threads": 1, **settings.after.options("llm")}})
+        out["expand"]["llm"] = after_expand.evaluate_llm(sample, ranked, later, seen, catalogue, peers, llm, d.embed, seed)
     out["setup"]["seconds"] = round(time.perf_counter() - t0, 1)
     return out

@@ -79,7 +79,8 @@ def name_report(names: Sequence[str], genres: set[str], top: int = 8,
     return {"journeys": n, "bare_genre": len(bare) / n if n else float("nan"),
             "genre_only": len(only) / n if n else float("nan"),
             "given_name": len(first) / n if n else float("nan"),
-            "top_names": Counter(names).most_common(top)}
+            "top_names": Counter(names).most_common(top),
+            "top_other_names": Counter(x for x in names if x not in set(only) | set(first)).most_common(top)}
 
 
 def _given_names() -> frozenset[str]:
@@ -166,5 +167,7 @@ def print_names(results: Sequence[dict[str, Any]]) -> None:
 
     for r in results:
         top = ", ".join(f"{name} {n}" for name, n in r.get("top_names", []))
+        other = ", ".join(f"{name} {n}" for name, n in r.get("top_other_names", []))
         typer.echo(f"names ({r['method']}): {r['journeys']} journeys, {r['bare_genre']:.1%} a bare genre word, "
-                   f"{r['genre_only']:.1%} genre words only, {r['given_name']:.1%} a bare given name; commonest: {top}")
+                   f"{r['genre_only']:.1%} genre words only, {r['given_name']:.1%} a bare given name; commonest: {top}; "
+                   f"commonest others: {other}")

@@ -81,6 +81,7 @@ def command(bench_app) -> None:
         max_users: int = typer.Option(None, "--max-users", help="only the first N MovieLens users"),
         embedder: str = typer.Option(None, "--embedder", help="override the configured embedder"),
         as_json: bool = typer.Option(False, "--json", help="end with one JSON line"),
+        llm_users: int = typer.Option(0, "--llm-users", help="also run the llm expansion source on N users"),
     ) -> None:
         """Stage, rank, diversify and expand, measured (BENCHMARKS.md section 6)."""
         from journeys.bench import after_ml, report
@@ -90,12 +91,23 @@ def command(bench_app) -> None:
         typer.echo(f"stage on planted users ({users}, seed {seed}): accuracy activity "
                    f"{syn['accuracy']['activity']:.3f}, kind {syn['accuracy']['kind']:.3f}; confusion {syn['confusion']}")
         if dataset != "none":
-            ml = out["movielens"] = after_ml.run(dataset, embedder, max_users, seed=seed)
+            ml = out["movielens"] = after_ml.run(dataset, embedder, max_users, seed=seed, llm_users=llm_users)
             st, rk, dv, ex = ml["stage"], ml["rank"], ml["diversify"], ml["expand"]
             typer.echo(f"{dataset} ({ml['setup']['users']} users, {ml['setup']['embedder']}): ongoing precision "
                        f"{st['precision_ongoing']:.3f} recall {st['recall_ongoing']:.3f} (base rate {st['base_rate']:.3f})")
             typer.echo("NDCG@3 " + ", ".join(f"{k} {v:.3f}" for k, v in rk["ndcg@3"].items()) + f" ({rk['users']} users)")
-            typer.echo(f"top-3 similarity without {dv['mean_sim_top3_without']} / with penalty {dv['mean_sim_top3_with']}")
-            typer.echo(f"expansion hit rate {ex['hit_rate_expansion']:.3f} vs random {ex['hit_rate_random']:.3f}")
+            typer.echo("learned minus " + ", ".join(f"{k} {v['diff']:+.4f} (95% CI {v['ci95']})"
+                                                    for k, v in rk["learned_minus"].items()))
+            typer.echo(f"top-3 similarity without {dv['mean_sim_top3_without']:.3f} / with penalty "
+                       f"{dv['mean_sim_top3_with']:.3f} (threshold {dv['threshold']}, {dv['top3_changed']} of "
+                       f"{dv['users']} top-3 sets changed)")
+            for g in ("collaborative", "centroid"):
+                e = ex[g]
+                typer.echo(f"expansion hit rate ({g} grounding) {e['hit_rate_expansion']:.3f} vs random "
+                           f"{e['hit_rate_random']:.3f}, diff {e['diff']:+.3f} (95% CI {e['ci95']}, {ex['users']} users)")
+            if "llm" in ex:
+                e = ex["llm"]
+                typer.echo(f"llm expansion hit rate {e['hit_rate_expansion']:.3f} vs random {e['hit_rate_random']:.3f}, "
+                           f"diff {e['diff']:+.3f} (95% CI {e['ci95']}, {e['users']} users)")
         if as_json:
             typer.echo(report.json_line(out))

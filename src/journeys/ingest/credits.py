@@ -94,7 +94,14 @@ def surname(person: str) -> str:
 
 
 def _split(value) -> tuple[str, ...]:
-    return tuple(p.strip() for p in str(value or "").split(",") if p.strip())
+    """'Robert Downey, Jr., Tom Hanks' -> ('Robert Downey Jr.', 'Tom Hanks')."""
+    out: list[str] = []
+    for part in (p.strip() for p in str(value or "").split(",")):
+        if part and out and part.lower().strip(".") in _SUFFIXES:
+            out[-1] = f"{out[-1]} {part}"
+        elif part:
+            out.append(part)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -142,7 +149,7 @@ class CreditIndex:
     films: list[Credit]
     source: str = ""
     by_key: dict[tuple[str, int], list[int]] = field(default_factory=dict, init=False)
-    fame: Counter = field(default_factory=Counter, init=False)
+    fame: Counter = field(default_factory=Counter, init=False)  # person -> films in the table
     common_language: str = field(default="", init=False)
     common_country: str = field(default="", init=False)
 
@@ -187,7 +194,9 @@ class CreditIndex:
 
     def ranked(self, people: Iterable[str], limit: int, skip: Iterable[str] = (), min_films: int = 1) -> list[str]:
         """The `limit` people with the most films in the table (table order breaks ties), each in
-        at least `min_films` of them."""
+        at least `min_films` of them. The table has no billing order, so this is a guess at the
+        leads: often right, but a prolific character actor may take a lead's place (and in 1950s
+        Hollywood films, the much-listed extra Bess Flowers does)."""
         seen = set(skip)
         pool = [p for p in dict.fromkeys(people)
                 if p not in seen and not p.lower().startswith("the ") and self.fame[p] >= min_films]

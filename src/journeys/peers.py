@@ -1,0 +1,111 @@
+"""Everybody's journeys, as collaborative expansion sees them (expand.py).
+
+`PeerIndex` holds the journeys of every user (names, users, unit centroids) and answers three
+questions: who holds a journey of a given (normalised) name; which items the journeys of a name
+hold, most widely held first; and who a user's collaborative neighbours are (users whose journeys
+hold the same items: cosine of the item sets, the `k` nearest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from journeys.types import Journey
+
+
+def normalise(name: str) -> str:
+    return " ".join(re.findall(r"[^\W_]+", name.lower()))
+
+
+def unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float32)
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return v / np.where(n == 0, 1.0, n)
+
+
+@dataclass
+class PeerIndex:
+    """Everybody's journeys (names, users, unit centroids) for collaborative candidates."""
+
+    journeys: list[Journey]
+    matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    _rows: dict = field(default_factory=dict, repr=False)  # normalised name -> journey rows
+    _items: dict = field(default_factory=dict, repr=False)  # user -> items of their journeys
+    _holders: dict = field(default_factory=dict, repr=False)  # item -> users whose journeys hold it
+
+    @classmethod
+    def of(cls, journeys: Sequence[Journey]) -> "PeerIndex":
+        js = sorted((j for j in journeys if j.centroid and not j.hidden), key=lambda j: (j.user_id, j.journey_id))
+        m = unit(np.asarray([j.centroid for j in js], dtype=np.float32)) if js else np.zeros((0, 0))
+        index = cls(js, m)
+        for r, j in enumerate(js):
+            index._rows.setdefault(normalise(j.name), []).append(r)
+            index._items.setdefault(j.user_id, set()).update(j.item_ids)
+            for i in j.item_ids:
+                index._holders.setdefault(i, set()).add(j.user_id)
+        return index
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha1("\x1f".join(f"{j.journey_id}:{j.name}" for j in self.journeys).encode()).hexdigest()[:12]
+
+    @property
+    def users(self) -> int:
+        return len(self._items)
+
+    def names(self) -> list[str]:
+        return sorted(self._rows)
+
+    def rows(self, key: str) -> list[int]:
+        return self._rows.get(key, [])
+
+    def display_name(self, key: str) -> str:
+        rows = self.rows(key)
+        return self.journeys[rows[0]].name if rows else key
+
+    def holders(self, key: str) -> set[str]:
+        return {self.journeys[r].user_id for r in self.rows(key)}
+
+    def name_vector(self, key: str) -> np.ndarray | None:
+        rows = self.rows(key)
+        return unit(self.matrix[rows].mean(axis=0)) if rows else None
+
+    def name_items(self, key: str, k: int) -> list[str]:
+        """The items of the journeys named `key`, held by most of them first (ties: id)."""
+        counts = Counter(i for r in self.rows(key) for i in self.journeys[r].item_ids)
+        return [i for i, _ in sorted(counts.items(), key=lambda t: (-t[1], t[0]))[:k]]
+
+    def neighbours(self, user: str, items: Iterable[str] = (), k: int = 50) -> dict[str, float]:
+        """The `k` users whose journeys' items are nearest (cosine of item sets) to `user`'s
+        (their journeys in the index, plus `items`)."""
+        mine = set(self._items.get(user, ())) | set(items)
+        overlap: Counter = Counter()
+        for i in mine:
+            overlap.update(self._holders.get(i, ()))
+        overlap.pop(user, None)
+        sims = {v: n / math.sqrt(len(mine) * len(self._items[v])) for v, n in overlap.items()}
+        return dict(sorted(sims.items(), key=lambda t: (-t[1], t[0]))[:k])
+
+    def votes(self, key: str, weights: dict[str, float]) -> Counter:
+        """item -> summed weight of the users whose journeys named `key` (all their journeys
+        when `key` names none) hold it."""
+        out: Counter = Counter()
+        rows = self.rows(key)
+        if rows:
+            for r in rows:
+                w = weights.get(self.journeys[r].user_id)
+                if w:
+                    for i in self.journeys[r].item_ids:
+                        out[i] += w
+        else:
+            for v, w in weights.items():
+                for i in self._items.get(v, ()):
+                    out[i] += w
+        return out
