@@ -13,6 +13,7 @@ from scipy import sparse
 
 from journeys.embed import EMBEDDERS
 from journeys.recommend import RECOMMENDERS, ItemSpace, Steering, UserState, slot_quotas
+from journeys.recommend_hybrid import profile_weights
 from journeys.types import Journey
 
 T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
@@ -94,6 +95,11 @@ def test_a_hidden_journey_gets_no_slots(world):
     recs = rec.recommend(_alice(world, replace(uke, hidden=True), hydro), 6)
     assert recs and all(r.journey_id == "j_hydro" for r in recs)
     assert [r.item_id for r in recs][:3] and set(r.item_id for r in recs[:3]) == {"h4", "h5", "h6"}
+    # the hidden journey's items leave the profile too: nothing speaks for ukulele items any more
+    # (with it in the profile they score well above the unrelated pizza items)
+    assert all(r.score < 0.1 for r in recs if not r.item_id.startswith("h"))  # text only (weight 0.1)
+    shown = rec.recommend(_alice(world), 12)
+    assert min(r.score for r in shown if r.item_id.startswith("u")) > 0.5
 
 
 def test_a_pinned_journey_comes_first(world):
@@ -163,3 +169,39 @@ def test_slot_quotas_sum_to_k_give_one_each_and_never_favour_lower_ranks(weights
         assert (np.diff(q) <= 0).all() or len(q) < 2
     else:
         assert q.sum() == 0
+
+
+def test_profile_weights_halve_every_half_life_items_and_drop_hidden_items():
+    w = profile_weights(np.array([5, 3, 9]), dropped=[3], half_life=1.0)
+    assert w.tolist() == [0.25, 0.0, 1.0]  # oldest first; item 3 belongs to a hidden journey
+    assert profile_weights(np.array([5, 3]), (), half_life=0.0).tolist() == [1.0, 1.0]
+
+
+@given(st.lists(st.sampled_from(["u", "h", "x"]), min_size=6, max_size=6), st.integers(1, 12),
+       st.booleans(), st.floats(0.0, 1.0))
+def test_every_recommendation_is_attributed_to_an_active_journey_of_the_user(world, owners, k, hide, spread):
+    """Any split of alice's items into journeys (x: unassigned), any k, a hidden journey or not."""
+    import copy
+
+    rec, space, uke, hydro, seen = world
+    rec = copy.copy(rec)
+    rec.spread = spread
+    items = ["u1", "u2", "u3", "h1", "h2", "h3"]
+    a = replace(uke, item_ids=tuple(i for i, o in zip(items, owners) if o == "u") or ("u1",))
+    b = replace(hydro, item_ids=tuple(i for i, o in zip(items, owners) if o == "h") or ("h1",), hidden=hide)
+    recs = rec.recommend(UserState("alice", (a, b), seen, seen), k)
+    active = {"j_uke"} | (set() if hide else {"j_hydro"})
+    assert len(recs) == min(k, len(space.item_ids) - len(seen))
+    assert all(r.journey_id in active and r.reason.startswith("for your journey ") for r in recs)
+    assert len({r.item_id for r in recs}) == len(recs) and not {r.item_id for r in recs} & set(items)
+    assert [r.rank for r in recs] == list(range(1, len(recs) + 1))
+
+
+def test_greedy_slots_keep_one_per_journey_and_spread_lowers_a_journeys_next_item():
+    from journeys.recommend_hybrid import _greedy
+
+    base, attr, quotas, caps = np.array([1.0, 0.95, 0.9, 0.5]), np.array([0, 0, 0, 1]), np.array([1, 1]), np.array([9, 9])
+    assert _greedy(base, attr, quotas, caps, 2, spread=0.0) == [0, 3]  # journey 1's only item keeps its slot
+    assert _greedy(base, attr, quotas, caps, 3, spread=0.0) == [0, 1, 3]
+    assert _greedy(base, attr, quotas, caps, 3, spread=0.5) == [0, 3, 1]  # 0.95 - 0.5 < 0.5
+    assert _greedy(base, attr, np.array([1, 0]), caps, 2, spread=0.0) == [0, 1]  # no quota: no reserved slot

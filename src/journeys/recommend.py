@@ -57,7 +57,7 @@ class UserState:
     user_id: str
     journeys: tuple[Journey, ...]
     seen: np.ndarray  # item rows never to recommend
-    positives: np.ndarray  # item rows of interest (the collaborative profile)
+    positives: np.ndarray  # item rows of interest, oldest first (the collaborative profile)
 
 
 class Recommender:

@@ -10,21 +10,25 @@ import numpy as np
 from journeys.errors import ConfigError, NotFound
 from journeys.recommend import (RECOMMENDERS, ItemSpace, Steering, UserState, _unit_rows, active_journeys,
                                 provisional_journey_id, search_journey_id, slot_quotas)
-from journeys.recommend_models import SCORERS
+from journeys.recommend_hybrid import rerank
+from journeys.recommend_models import SCORERS, pair_scores
 from journeys.types import Journey, Recommendation
 
 
 @RECOMMENDERS.register("journeys")
 class JourneyRecommender:
-    """Defaults from `journeys bench recs` tuning on a validation split carved from training
-    (docs/recommendations.md)."""
+    """Defaults: half_life, pool and every as `journeys bench recs` tuned them on the validation
+    split of MovieLens latest-small; query_weight and query_text_weight on synthetic Debian blends
+    users of seed 1 (the reported --query figure is seed 0); see docs/recommendations.md."""
 
     name = "journeys"
 
-    def __init__(self, scorer: str = "ease", scorer_options: dict | None = None, text_weight: float = 0.1,
-                 calibration: float = 0.5, rank_decay: float = 0.8, specificity: float = 1.0,
-                 query_weight: float = 1.0, query_match: float = 0.4, explore_low: float = 0.3,
-                 explore_high: float = 0.8, recency: float = 0.0, **_: object):
+    def __init__(self, scorer: str = "ease", scorer_options: dict | None = None, text_weight: float = 0.0,
+                 calibration: float = 0.0, rank_decay: float = 0.8, specificity: float = 1.0,
+                 query_weight: float = 2.0, query_match: float = 0.4,
+                 query_text_weight: float = 1.0, explore_low: float = 0.3,
+                 explore_high: float = 0.8, half_life: float = 10.0, pool: int = 30, every: float = 1.0,
+                 spread: float = 0.1, diversity: float = 0.2, **_: object):
         self.scorer = scorer
         self.scorer_options = dict(scorer_options or {})
         self.text_weight = text_weight
@@ -35,7 +39,12 @@ class JourneyRecommender:
         self.query_match = query_match
         self.explore_low = explore_low
         self.explore_high = explore_high
-        self.recency = recency
+        self.half_life = half_life
+        self.query_text_weight = query_text_weight
+        self.pool = pool
+        self.every = every
+        self.spread = spread
+        self.diversity = diversity
 
     # -- learning -------------------------------------------------------------------------
     def fit(self, space: ItemSpace, interactions, journeys: Sequence[Journey] = (),
@@ -81,6 +90,11 @@ class JourneyRecommender:
         unseen[np.asarray(user.seen, dtype=np.int64)] = False
         if k <= 0 or not unseen.any():
             return []
+        if steering.journey is None and not steering.explore and not steering.query:
+            if not js:
+                return []
+            chosen, owners, scores = rerank(self, user, js, k, unseen)
+            return self._emit(user, chosen, owners, scores)
         groups = [[self.index_[i] for i in j.item_ids if i in self.index_] for j in js]
         cf = self.scorer_.scores(self._rows(groups + [list(user.positives)])) if js or len(user.positives) else None
         total = cf[-1] if cf is not None else np.zeros(len(self.index_), dtype=np.float32)
@@ -97,28 +111,14 @@ class JourneyRecommender:
             return self._one_journey(user, js, pos[0], cf_j, text, total, unseen, k, qi)
         if steering.explore:
             return self._explore(user, js, text, total, unseen, k)
-        weights = np.array([len(g) * self.rank_decay ** r for r, g in enumerate(groups)], dtype=np.float64)
-        if q is not None:
-            match = (self.centroids(js) @ q) if js else np.zeros(0)
-            keep = np.flatnonzero(match >= self.query_match)
-            if not len(keep):
-                return self._search(user, q, steering.query, total, unseen, k)
-            js, cf_j, text, weights = [js[n] for n in keep], cf_j[keep], text[keep], weights[keep] * match[keep]
-        if not js:
-            return []
-        s = cf_j + self.text_weight * text
-        attr = np.argmax(s, axis=0)
-        cols = np.arange(len(total))
-        base = total + self.text_weight * text[attr, cols] + self.query_weight * qi
-        if self.recency:
-            base = base + self.recency * _freshness(js)[attr]
-        base = np.where(unseen, base, -np.inf)
-        quotas = slot_quotas(weights, k)
-        caps = quotas + int(round((1.0 - self.calibration) * k))
-        chosen = _select(base, attr, quotas, caps, k)
-        pinned = np.array([js[a].pinned for a in attr[chosen]], dtype=bool)
-        chosen = [chosen[n] for n in np.lexsort((-base[chosen], ~pinned))]
-        return self._emit(user, chosen, [js[attr[i]] for i in chosen], base[chosen])
+        match = (self.centroids(js) @ q) if js else np.zeros(0)
+        keep = np.flatnonzero(match >= self.query_match)
+        if not len(keep):
+            return self._search(user, q, steering.query, total, unseen, k)
+        chosen, owners, scores = rerank(self, user, [js[n] for n in keep], k, unseen,
+                                        boost=self.query_weight * qi, weights=match[keep],
+                                        text_weight=self.query_text_weight, half_life=0.0, diversity=0.0)
+        return self._emit(user, chosen, owners, scores)
 
     def _one_journey(self, user, js, t, cf_j, text, total, unseen, k, qi) -> list[Recommendation]:
         """Every slot from journey t: items nearer it than the user's other journeys first."""
@@ -191,17 +191,23 @@ class JourneyRecommender:
     def _emit(self, user, chosen, journeys, scores) -> list[Recommendation]:
         """Recommendations with reasons: the journey item that speaks most for each one."""
         out, parts = [], {}
-        for r, (i, j, sc) in enumerate(zip(chosen, journeys, scores), 1):
+        for n, j in enumerate(journeys):
+            parts.setdefault(j.journey_id, (j, []))[1].append(n)
+        why = [""] * len(chosen)
+        v = self.space_.vectors
+        for j, at in parts.values():
             members = [self.index_[m] for m in j.item_ids if m in self.index_]
-            why = ""
-            if members:
-                if j.journey_id not in parts:
-                    parts[j.journey_id] = self.scorer_.scores(self._rows([[m] for m in members]))
-                part = parts[j.journey_id][:, i]
-                part = part / (np.abs(part).max() or 1.0) + self.space_.vectors[members] @ self.space_.vectors[i]
-                why = f": like {self.space_.titles[members[int(np.argmax(part))]]}"
+            if not members:
+                continue
+            items = [chosen[n] for n in at]
+            part = pair_scores(self.scorer_, members, items)  # (members, items)
+            part = part / np.maximum(np.abs(part).max(axis=0, keepdims=True), 1e-12) + v[members] @ v[items].T
+            for n, best in zip(at, part.argmax(axis=0)):
+                why[n] = f": like {self.space_.titles[members[int(best)]]}"
+        for r, (i, j, sc) in enumerate(zip(chosen, journeys, scores), 1):
+            why_i = why[r - 1]
             out.append(Recommendation(user.user_id, self.space_.item_ids[i], j.journey_id, float(sc),
-                                      f"for your journey {j.name}{why}", rank=r))
+                                      f"for your journey {j.name}{why_i}", rank=r))
         return out
 
 
@@ -230,11 +236,3 @@ def _select(base: np.ndarray, attr: np.ndarray, quotas: np.ndarray, caps: np.nda
         taken = set(chosen)
         chosen += [i for i in order if i not in taken][: k - len(chosen)]
     return chosen
-
-
-def _freshness(js) -> np.ndarray:
-    """Per journey, 0 (the user's stalest) .. 1 (the latest active), by last activity."""
-    last = np.array([j.last_seen.timestamp() for j in js], dtype=np.float64)
-    first = min(j.first_seen.timestamp() for j in js)
-    span = last.max() - first
-    return (last - first) / span if span > 0 else np.ones(len(js))

@@ -146,4 +146,23 @@ class EASE:
         return out
 
 
-__all__ = ["SCORERS", "Scorer", "EASE", "ItemKNN", "Popularity"]
+def pair_scores(scorer, src, dst) -> np.ndarray:
+    """(len(src), len(dst)): what each source item alone says for each target item (the parts
+    a linear scorer sums), without scoring the whole catalogue."""
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    if isinstance(scorer, EASE):
+        ps, pd = scorer.pos_[src], scorer.pos_[dst]
+        out = scorer.weights_[np.maximum(ps, 0)][:, np.maximum(pd, 0)].copy()
+        out[ps < 0, :] = 0.0
+        out[:, pd < 0] = 0.0
+        return out
+    if isinstance(scorer, ItemKNN):
+        return np.asarray(scorer.weights_[src][:, dst].todense(), dtype=np.float32)
+    from scipy import sparse
+
+    rows = sparse.csr_matrix((np.ones(len(src), dtype=np.float32), (np.arange(len(src)), src)),
+                             shape=(len(src), getattr(scorer, "n_items_", int(max(src.max(initial=0), dst.max(initial=0)) + 1))))
+    return scorer.scores(rows)[:, dst]
+
+
+__all__ = ["SCORERS", "pair_scores", "Scorer", "EASE", "ItemKNN", "Popularity"]

@@ -24,8 +24,8 @@ GRIDS = {
     "item-knn": [{"neighbours": n} for n in (50, 200)],
     "ease": [{"l2": x} for x in (50.0, 200.0, 500.0)],
     "als": [{"factors": f, "regularization": 0.05, "alpha": a} for f in (32, 64) for a in (1.0, 5.0)],
-    "journeys": [{"text_weight": t, "calibration": c, "recency": r}
-                 for t in (0.0, 0.1) for c in (0.0, 0.5) for r in (0.0, 0.5)],
+    "journeys": [{"half_life": h, "pool": 30, "every": e, "diversity": d}
+                 for h in (10.0, 20.0) for e in (0.1, 1.0) for d in (0.2, 0.4)],
 }
 
 
@@ -102,11 +102,18 @@ def discover(st: Setup, settings, embedder, cache) -> dict[str, tuple]:
 
 
 def journey_lists(opts: dict, st: Setup, journeys: dict, k: int, l2: float, steering=None, rec=None):
+    """Journeys' lists; `rec` (fitted) is reused with `opts` set on a copy (no refit)."""
+    import copy
+
     from journeys.recommend import RECOMMENDERS, Steering, UserState
 
     if rec is None:
         rec = RECOMMENDERS.create("journeys", scorer="ease", scorer_options={"l2": l2}, **opts)
         rec.fit(st.space, st.x, [j for u in st.users for j in journeys[u]])
+    elif opts:
+        rec = copy.copy(rec)
+        for name, value in opts.items():
+            setattr(rec, name, value)
     out, jids = {}, {}
     for u in st.users:
         recs = rec.recommend(UserState(u, journeys[u], st.train[u], st.train[u]), k, steering or Steering())
@@ -157,15 +164,36 @@ def evaluate(lists, st, fall) -> dict[str, float]:
 
 
 def tune(st: Setup, journeys: dict, k: int, seed: int) -> dict[str, dict]:
-    """Each method's best setting by recall@k on the validation split."""
+    """Each peer's best setting by recall@k on the validation split. Journeys, by the targets: among
+    the settings whose recall@k is at least the best peer's and whose diversity@k and interest@k
+    beat its, those within 1% of the best such recall count as tied, and the one with the highest
+    interest@k (then diversity@k) wins; with no such setting, the best recall@k."""
     best: dict[str, dict] = {"popularity": {}}
-    dummy = {u: np.full(len(st.index), -1) for u in st.users}
+    at: dict[str, float] = {}
     for name in ("item-knn", "ease", "als"):
-        scored = [(metrics(peer_lists(name, o, st, k, seed), st, dummy, k)[f"recall@{k}"], n)
-                  for n, o in enumerate(GRIDS[name])]
-        best[name] = GRIDS[name][max(scored)[1]]
-    scored = [(metrics(journey_lists(o, st, journeys, k, best["ease"]["l2"])[0], st, dummy, k)[f"recall@{k}"], n)
-              for n, o in enumerate(GRIDS["journeys"])]
-    best["journeys"] = GRIDS["journeys"][max(scored)[1]]
+        recall = [metrics(peer_lists(name, o, st, k, seed), st, _no_fall(st), k)[f"recall@{k}"] for o in GRIDS[name]]
+        n = max(range(len(recall)), key=lambda n: (recall[n], -n))
+        best[name], at[name] = GRIDS[name][n], recall[n]
+    peer = max(at, key=lambda m: at[m])
+    _, _, rec = journey_lists({}, st, journeys, k, best["ease"]["l2"])
+    fall = falls_in(st, journeys, rec)
+    pm = metrics(peer_lists(peer, best[peer], st, k, seed), st, fall, k)
+    ms = [metrics(journey_lists(o, st, journeys, k, best["ease"]["l2"], rec=rec)[0], st, fall, k)
+          for o in GRIDS["journeys"]]
+    best["journeys"] = GRIDS["journeys"][pick(ms, pm, k)]
     return best
 
+
+def pick(ms: list[dict], peer: dict, k: int, band: float = 0.01) -> int:
+    """Index of the setting `tune` keeps for journeys (see there), given each setting's and the
+    best peer's validation metrics."""
+    r, d, i = f"recall@{k}", f"diversity@{k}", f"interest@{k}"
+    ok = [n for n, m in enumerate(ms) if m[r] >= peer[r] and m[d] > peer[d] and m[i] > peer[i]]
+    if not ok:
+        return max(range(len(ms)), key=lambda n: (ms[n][r], -n))
+    top = max(ms[n][r] for n in ok)
+    return max((n for n in ok if ms[n][r] >= (1.0 - band) * top), key=lambda n: (ms[n][i], ms[n][d], -n))
+
+
+def _no_fall(st: Setup) -> dict:
+    return {u: np.full(len(st.index), -1) for u in st.users}

@@ -32,7 +32,7 @@ def _setup(settings, embedder):
 
     settings = settings or Settings()
     s = settings.embed
-    return settings, EMBEDDERS.create(embedder or s.model, threads=s.threads, batch_size=s.batch_size)
+    return settings, EMBEDDERS.create(embedder or s.model, {"threads": s.threads, "batch_size": s.batch_size})
 
 
 def run(dataset: str = "movielens-small", embedder: str | None = None, max_users: int | None = None,
@@ -102,7 +102,8 @@ class _one:
 def query_run(collections: str | Path, users: int = 100, seed: int = 0, k: int = 10, embedder: str | None = None,
               settings=None, cache: EmbeddingCache | None = None, query_match: float | None = None) -> dict[str, Any]:
     """--query on synthetic Debian blends users: the query is the name of a collection the user
-    pursues; precision = share of the k recommendations in that collection (plain lists alongside)."""
+    pursues; precision = share of the k recommendations in that collection (plain lists alongside;
+    the ceiling: the share the collection's unseen items could fill at best)."""
     from scipy import sparse
 
     from journeys.bench.synth import load_collections, make_users
@@ -117,24 +118,27 @@ def query_run(collections: str | Path, users: int = 100, seed: int = 0, k: int =
     index = space.index()
     by_user = data.events_by_user()
     journeys = {u: pipe.run_user(u, by_user[u]).journeys for u in data.users}
-    rows = {u: sorted({index[e.item_id] for e in by_user[u]}) for u in data.users}
+    rows = {u: list(dict.fromkeys(index[e.item_id] for e in sorted(by_user[u], key=lambda e: e.timestamp)))
+            for u in data.users}  # oldest first
     r = [n for n, u in enumerate(data.users) for _ in rows[u]]
     c = [i for u in data.users for i in rows[u]]
     x = sparse.csr_matrix((np.ones(len(c), dtype=np.float32), (r, c)), shape=(len(data.users), len(index)))
     opts = {} if query_match is None else {"query_match": query_match}
     rec = RECOMMENDERS.create("journeys", **opts).fit(space, x, [j for u in data.users for j in journeys[u]],
                                                       embed=emb.embed)
-    steered, plain, matched = [], [], 0
+    steered, plain, ceiling, matched = [], [], [], 0
     for u in data.users:
         coll = data.collections[data.journeys[u][0].collection]
         members = {it.item_id for it in coll.items}
-        state = UserState(u, journeys[u], np.array(rows[u]), np.array(rows[u]))
+        state = UserState(u, journeys[u], np.array(sorted(rows[u])), np.array(rows[u]))
         got = rec.recommend(state, k, Steering(query=coll.name))
         base = rec.recommend(state, k)
         matched += bool(got) and not got[0].journey_id.startswith("q_")
         steered.append(sum(g.item_id in members for g in got) / k)
         plain.append(sum(g.item_id in members for g in base) / k)
+        ceiling.append(min(k, len(members - {space.item_ids[i] for i in rows[u]})) / k)
     return {"setup": {"collections": str(collections), "users": users, "seed": seed, "k": k, "embedder": emb.name,
                       "query_match": rec.query_match},
             "precision_query": float(np.mean(steered)), "precision_plain": float(np.mean(plain)),
+            "precision_ceiling": float(np.mean(ceiling)),
             "matched_a_journey": matched / len(data.users)}

@@ -26,7 +26,7 @@ class RecEngine:
     recommender: Recommender
     space: ItemSpace
     seen: dict[str, np.ndarray]
-    positives: dict[str, np.ndarray]
+    positives: dict[str, np.ndarray]  # interest item rows, oldest first
     journeys: dict[str, tuple]
 
     def users(self) -> list[str]:
@@ -66,14 +66,14 @@ def build_engine(store: Store, settings: Settings, progress: Progress | None = N
                       np.stack([vecs[i] for i in ids]) if ids else np.zeros((0, dim), dtype=np.float32))
     index = space.index()
     seen: dict[str, set[int]] = {}
-    pos: dict[str, set[int]] = {}
-    for e in store.events():
+    pos: dict[str, dict[int, None]] = {}  # interest items in time order (first interest event)
+    for e in sorted(store.events(), key=lambda e: (e.user_id, e.timestamp, e.item_id)):
         row = index.get(e.item_id)
         if row is None:
             continue
         seen.setdefault(e.user_id, set()).add(row)
         if pipe.is_interest(e):
-            pos.setdefault(e.user_id, set()).add(row)
+            pos.setdefault(e.user_id, {}).setdefault(row, None)
     users = sorted(set(seen), key=user_order)
     r = [n for n, u in enumerate(users) for _ in pos.get(u, ())]
     c = [i for u in users for i in sorted(pos.get(u, ()))]
@@ -88,7 +88,8 @@ def build_engine(store: Store, settings: Settings, progress: Progress | None = N
     recommender.fit(space, x, all_journeys, embed=pipe.embedder.embed)
     arr = lambda s: np.array(sorted(s), dtype=np.int64)  # noqa: E731
     return RecEngine(recommender, space, {u: arr(s) for u, s in seen.items()},
-                     {u: arr(s) for u, s in pos.items()}, {u: tuple(js) for u, js in by_user.items()})
+                     {u: np.array(list(s), dtype=np.int64) for u, s in pos.items()},
+                     {u: tuple(js) for u, js in by_user.items()})
 
 
 def recommend(store: Store, user_id: str, settings: Settings, k: int = 20, journey: str | None = None,

@@ -72,7 +72,7 @@ class Store(EventStore, ItemStore, JourneyStore, ArtifactStore, RunStore, Forget
 
 def user_order(user_id: str) -> tuple:
     """Numeric ids in numeric order, then the others alphabetically (1, 2, 10, alice)."""
-    return (0, int(user_id), "") if user_id.isdigit() else (1, 0, user_id)
+    return (0, int(user_id), "") if user_id.isdecimal() else (1, 0, user_id)  # isdigit() takes "²", int() does not
 
 
 def _open_sqlite(target: str, busy_timeout: float) -> Store:
