@@ -52,6 +52,7 @@ class ICPCSettings(BaseModel):
     split_distance: float | None = 2.0
     max_share: float | None = 0.8
     cooc_floor: float | None = None
+    outsider_llr: float | None = 1.0
 
 
 class HierarchicalSettings(BaseModel):

@@ -150,6 +150,10 @@ def is_instruction(text: str) -> bool:
 
 # -- name support -------------------------------------------------------------------------------
 CLOSE = 0.3  # cosine at which a word counts as close to a title (MiniLM; see docs/injection.md)
+# cosine of a title with the mean of the journey's other titles at which it counts as on topic, so
+# that a word only it carries may still name the journey (MiniLM: a quarter of Debian blends titles
+# fall below 0.40; every injected title of the corpus falls below 0.36, plain spam at -0.01)
+ON_TOPIC = 0.4
 
 
 def _stem(w: str) -> str:
@@ -186,6 +190,21 @@ class NameSupport:
         sims = np.asarray(self.embed(words), dtype=np.float32) @ self._title_vecs.T
         return [int(n) for n in (sims >= CLOSE).sum(axis=1)]
 
+    def on_topic(self, word: str) -> bool:
+        """Is the one title that carries `word` close to the rest of the journey (not a stray)?"""
+        if self.embed is None or len(self.titles) < 3:
+            return False
+        s = _stem(word)
+        carriers = [k for k, st in enumerate(self.stems) if s in st]
+        if len(carriers) != 1:
+            return False
+        if self._title_vecs is None:
+            self._title_vecs = np.asarray(self.embed(self.titles), dtype=np.float32)
+        k = carriers[0]
+        rest = np.delete(self._title_vecs, k, axis=0).mean(axis=0)
+        norm = float(np.linalg.norm(rest))
+        return norm > 0 and float(self._title_vecs[k] @ rest) / norm >= ON_TOPIC
+
     def check(self, content_words: Sequence[str]) -> str | None:
         """The reason the titles do not support these name words, or None."""
         words = list(dict.fromkeys(content_words))
@@ -194,7 +213,8 @@ class NameSupport:
         lex = {w: self.lexical(w) for w in words}
         weak = [w for w in words if lex[w] < 2]
         sem = dict(zip(weak, self.close(weak)))
-        supported = [w for w in words if lex[w] >= 2 or sem.get(w, 0) >= 2]
+        supported = [w for w in words if lex[w] >= 2 or sem.get(w, 0) >= 2
+                     or (lex[w] == 1 and self.on_topic(w))]
         single = [w for w in words if lex[w] == 1 and w not in supported]
         if single:
             return f"'{single[0]}' comes from one title only; name what several titles share"

@@ -60,8 +60,16 @@ def p_yes(logprobs: dict[str, float]) -> float:
     return yes / (yes + no) if yes + no > 0 else 0.5
 
 
-def level(p: float) -> int:
-    return 1 + sum(p >= cut for cut in LEVELS)
+def level(p: float, cuts=LEVELS) -> int:
+    return 1 + sum(p >= cut for cut in cuts)
+
+
+def calibrate(p_values, shares=(0.2, 0.4, 0.6, 0.8)) -> tuple[float, ...]:
+    """Cut points that split a calibration sample's P(yes) into five equal-sized levels; fit them
+    on collections other than the ones the judge is then evaluated on."""
+    import numpy as np
+
+    return tuple(round(float(q), 4) for q in np.quantile(np.asarray(list(p_values), dtype=float), shares))
 
 
 class Judge:

@@ -11,10 +11,15 @@ from typing import Optional
 import typer
 
 
-def _llm_options(backend: str, threads: int, base_url: Optional[str], model: Optional[str]) -> dict:
+def _llm_options(backend: str, threads: int, base_url: Optional[str], model: Optional[str],
+                 parallel: int = 1) -> dict:
     opts: dict = {"backend": backend}
     if backend == "local":
         opts["threads"] = threads
+        if parallel > 1:
+            opts["parallel"] = parallel
+        if model:  # a packaged model id (journeys.llm.gguf.MODELS)
+            opts["model"] = model
     else:
         if base_url:
             opts["base_url"] = base_url
@@ -26,7 +31,9 @@ def _llm_options(backend: str, threads: int, base_url: Optional[str], model: Opt
 BACKEND = typer.Option("local", "--backend", help="LLM backend: local (llama.cpp in-process) or openai")
 THREADS = typer.Option(2, "--threads", help="threads for the local backend")
 BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible base URL [env JOURNEYS_LLM_BASE_URL]")
-MODEL = typer.Option(None, "--model", help="model name for the openai backend [env JOURNEYS_LLM_MODEL]")
+MODEL = typer.Option(None, "--model", help="openai backend: model name [env JOURNEYS_LLM_MODEL]; local backend: "
+                     "packaged model id, qwen2.5-coder-0.5b (default) or qwen2.5-coder-1.5b (extra llm-large)")
+PARALLEL = typer.Option(1, "--parallel", help="local backend: llama.cpp slots decoding journeys concurrently")
 DB = typer.Option(None, "--db", help="SQLite database file [default: ./journeys.db or JOURNEYS_DB]")
 
 
@@ -108,23 +115,31 @@ def bench_naming_cmd(
     threads: int = THREADS,
     base_url: Optional[str] = BASE_URL,
     model: Optional[str] = MODEL,
+    parallel: int = PARALLEL,
+    samples: int = typer.Option(2, "--samples", help="sampled name candidates per journey besides the greedy one"),
     speed_threads: Optional[str] = typer.Option(
         None, "--speed-threads", help="also measure local-model names/s at these thread counts, e.g. 1,2"),
+    speed_n: int = typer.Option(16, "--speed-n", help="journeys in the speed measurement"),
+    skip_quality: bool = typer.Option(False, "--speed-only", help="only the speed measurement"),
     as_json: bool = typer.Option(False, "--json", help="last line: one JSON object"),
 ) -> None:
     """Naming benchmark (BENCHMARKS.md section 2)."""
     from journeys.bench import naming
 
-    result = naming.run(collections, users=users, seed=seed, namer=namer, zeroshot=zeroshot, embedder=embedder,
-                        llm_options=_llm_options(backend, threads, base_url, model),
-                        log=lambda m: typer.echo(m, err=True))
-    typer.echo(naming.table(result))
+    opts = _llm_options(backend, threads, base_url, model, parallel)
+    opts["samples"] = samples
+    result: dict = {}
+    if not skip_quality:
+        result = naming.run(collections, users=users, seed=seed, namer=namer, zeroshot=zeroshot, embedder=embedder,
+                            llm_options=opts, log=lambda m: typer.echo(m, err=True))
+        typer.echo(naming.table(result))
     if speed_threads:
         counts = [int(t) for t in speed_threads.split(",") if t.strip()]
-        result["throughput"] = naming.throughput(collections, n=16, seed=seed, threads=counts)
+        result["throughput"] = naming.throughput(collections, n=speed_n, seed=seed, threads=counts,
+                                                 parallel=parallel, llm_options=opts)
         for t, m in result["throughput"]["threads"].items():
-            typer.echo(f"local model, {t} thread(s): {m['warm_names_per_s']} names/s warm, "
-                       f"first name {m['cold_first_name_s']}s cold")
+            typer.echo(f"local model, {t} thread(s), {parallel} slot(s): {m['warm_names_per_s']} names/s warm, "
+                       f"first user {m['cold_first_user_s']}s cold")
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))
 
@@ -132,6 +147,8 @@ def bench_naming_cmd(
 def bench_judge_cmd(
     collections: Path = typer.Option(..., "--collections", help="collections file (JSON, optionally gzipped)"),
     n: int = typer.Option(40, "--n", min=1, help="collections to judge"),
+    calibrate: int = typer.Option(0, "--calibrate", min=0,
+                                  help="further collections (disjoint from the judged ones) that fit the level cut points"),
     seed: int = typer.Option(0, "--seed"),
     embedder: str = typer.Option("minilm", "--embedder"),
     backend: str = BACKEND,
@@ -145,7 +162,7 @@ def bench_judge_cmd(
 
     opts = _llm_options(backend, threads, base_url, model)
     result = bench_judge.run(collections, n=n, seed=seed, embedder=embedder, backend=opts.pop("backend"),
-                             log=lambda m: typer.echo(m, err=True), **opts)
+                             log=lambda m: typer.echo(m, err=True), calibrate=calibrate, **opts)
     typer.echo(bench_judge.table(result))
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False))

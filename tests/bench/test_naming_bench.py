@@ -64,3 +64,28 @@ def test_judge_benchmark_logic(data_dir):
     assert r["mean_rating_keywords"] >= r["mean_rating_other"]
     assert "pairwise_accuracy" in bench_judge.table(r)
     assert np.isfinite(r["judgements_per_s"])
+
+
+def test_judge_levels_are_calibrated_on_other_collections(data_dir):
+    from journeys.judge import calibrate, level
+
+    cuts = calibrate([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    assert cuts == (0.28, 0.46, 0.64, 0.82)
+    assert [level(p, cuts) for p in (0.1, 0.5, 0.9)] == [1, 3, 5]
+    r = bench_judge.run(data_dir / "collections_tiny.json", n=2, calibrate=2, seed=0, embedder="hashing",
+                        llm=OverlapLLM())
+    assert r["config"]["n"] == 2 and r["config"]["n_calibration"] == 2
+    assert r["config"]["cuts_from"] == "calibration split" and len(r["config"]["cuts"]) == 4
+    assert 0 <= r["level_order_accuracy"] <= 1
+
+
+def test_third_domain_collections_file_loads():
+    from pathlib import Path
+
+    from journeys.bench.synth import load_collections
+
+    cols = load_collections(Path(__file__).parents[2] / "data" / "bench" / "emoji_subgroups_collections.json.gz")
+    assert len(cols) == 69 and all(len(c.items) >= 8 for c in cols)
+    assert {"food fruit", "musical instrument", "animal bird"} <= {c.name for c in cols}
+    ids = [it.item_id for c in cols for it in c.items]
+    assert len(ids) == len(set(ids))  # each emoji in one collection

@@ -81,7 +81,7 @@ def test_cooc_floor_drops_a_one_off_whose_company_disagrees():
     others = [UserHistory(f"o{k}", tuple(m), np.stack([vec[i] for i in m]).astype(np.float32))
               for k in range(6) for m in ([*a] if k % 2 else [*b, "z"],)]
     corpus = Corpus([user, *others])
-    kw = dict(collaborative=0.5, split_distance=None, max_share=None)
+    kw = dict(collaborative=0.5, split_distance=None, max_share=None, outsider_llr=None)
     plain = ICPC(**kw).fit(corpus).assign(user)
     floored = ICPC(cooc_floor=0.5, **kw).fit(corpus).assign(user)
     assert plain[-1] != NOISE and floored[-1] == NOISE

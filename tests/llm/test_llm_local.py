@@ -36,3 +36,15 @@ def test_threads_are_explicit():
     p = server_params(model_path(), threads=1)
     assert p.cpuparams.n_threads == 1 and p.cpuparams_batch.n_threads == 1
     assert p.sampling.temp == 0.0
+
+
+def test_parallel_slots_answer_each_request():
+    from journeys.llm.local import LocalLLM
+
+    qs = [[{"role": "user", "content": f"What is {a} plus {a}? Answer with the number only."}] for a in (2, 3, 4)]
+    two = LocalLLM(threads=2, parallel=2)
+    try:
+        answers = two.chat_many(qs, max_tokens=4)  # concurrently, decoded in one batch
+    finally:
+        two.close()
+    assert [a.strip().rstrip(".") for a in answers] == ["4", "6", "8"]  # each question got its own answer

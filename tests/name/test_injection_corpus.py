@@ -144,3 +144,15 @@ def test_real_model_with_real_embedder_is_not_hijacked(minilm):
     for case in [c for c in CASES if c["kind"] in ("respond-only", "plain-spam")][:3]:
         journey = run_case(case, local_llm(), minilm)
         assert not hijacked(journey.name, case) and not hijacked(" ".join(journey.keywords[:3]), case), journey
+
+
+def test_a_word_of_one_on_topic_title_is_supported_but_not_of_a_stray_one():
+    titles = ["Sourdough starter basics", "Shaping a sourdough boule", "Sourdough hydration", "Crypto casino night"]
+
+    def embed(texts):  # bread titles point one way; single words and other titles the other
+        return np.array([[1.0, 0.0] if " " in t and ("ough" in t or "hydration" in t) else [0.0, 1.0]
+                         for t in texts])
+
+    s = NameSupport(titles, embed=embed)
+    assert s.check(["sourdough", "hydration"]) is None  # 'hydration': one title, on topic
+    assert "one title" in s.check(["sourdough", "crypto"])  # 'crypto': one title, a stray

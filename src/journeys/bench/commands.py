@@ -221,3 +221,7 @@ def serve_cmd(
     serve.print_report(out, log=typer.echo)
     if as_json:
         typer.echo(report.json_line(out))
+
+from journeys.bench import subjourneys as _subjourneys  # noqa: E402  (issue 12: `bench subjourneys`)
+
+_subjourneys.register(bench_app)

@@ -51,11 +51,15 @@ def run(
     embedder: str = "minilm",
     llm=None,
     log: Callable[[str], None] | None = None,
+    calibrate: int = 0,
     **llm_options,
 ) -> dict:
+    """`calibrate` > 0: that many further collections, disjoint from the `n` evaluated, fit the
+    level cut points (`journeys.judge.calibrate`); the levels reported use those cuts."""
     from journeys.bench.synth import load_collections
     from journeys.embed import EMBEDDERS, item_text
-    from journeys.judge import Judge, level
+    from journeys.judge import LEVELS, Judge, level
+    from journeys.judge import calibrate as fit_cuts
     from journeys.llm import LLMS
 
     say = log or (lambda _msg: None)
@@ -63,7 +67,9 @@ def run(
     if len(cols) < 2:
         raise ConfigError("the judge benchmark needs at least two collections")
     rng = np.random.default_rng(seed)
-    picked = [cols[i] for i in sorted(rng.choice(len(cols), size=min(n, len(cols)), replace=False))]
+    order = [int(i) for i in rng.permutation(len(cols))]
+    calib = [cols[i] for i in sorted(order[n:n + calibrate])] if calibrate else []
+    picked = [cols[i] for i in sorted(order[:n])]
     texts = {it.item_id: item_text(it) for c in cols for it in c.items}
     llm = llm or LLMS.create(backend, **llm_options)
     judge = Judge(llm, max_titles=titles, reasons=False)
@@ -71,9 +77,14 @@ def run(
     rouge_scorer = require("rouge_score.rouge_scorer", "bench")
     scorer = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
 
-    rows = []
-    start = time.perf_counter()
-    for c in picked:
+    def judged(group, tag):
+        out = []
+        for c in group:
+            out.append(one(c))
+            say(f"{tag} {c.name!r}: true {out[-1]['p_true']:.3f} vs other {out[-1]['p_other']:.3f}")
+        return out
+
+    def one(c):
         k = min(titles, len(c.items))
         items = [c.items[i] for i in sorted(rng.choice(len(c.items), size=k, replace=False))]
         shown = [it.title for it in items]
@@ -84,8 +95,12 @@ def run(
         row = {"key": c.key, "true": c.name, "other": other.name, "keywords": kw}
         for role in ("true", "other", "keywords"):
             row[f"p_{role}"] = judge.score(shown, row[role])
-        rows.append(row)
-        say(f"{c.name!r}: true {row['p_true']:.3f} vs other {row['p_other']:.3f} ({other.name!r})")
+        return row
+
+    cal_rows = judged(calib, "calibration")
+    cuts = fit_cuts([r[f"p_{k}"] for r in cal_rows for k in ("true", "other", "keywords")]) if cal_rows else LEVELS
+    start = time.perf_counter()
+    rows = judged(picked, "evaluation")
     secs = time.perf_counter() - start
 
     wins = [1.0 if r["p_true"] > r["p_other"] else 0.5 if r["p_true"] == r["p_other"] else 0.0 for r in rows]
@@ -97,19 +112,24 @@ def run(
     rl = [scorer.score(t, x)["rougeL"].fmeasure for t, _, x in cands]
     result = {
         "config": {"collections": str(collections), "n": len(rows), "seed": seed, "titles": titles,
-                   "judge": llm.name},
+                   "judge": llm.name, "n_calibration": len(cal_rows), "cuts": list(cuts),
+                   "cuts_from": "calibration split" if cal_rows else "judge.LEVELS"},
         "pairwise_accuracy": round(float(np.mean(wins)), 4),
-        "mean_rating_true": round(float(np.mean([level(r["p_true"]) for r in rows])), 3),
-        "mean_rating_other": round(float(np.mean([level(r["p_other"]) for r in rows])), 3),
-        "mean_rating_keywords": round(float(np.mean([level(r["p_keywords"]) for r in rows])), 3),
+        "mean_rating_true": round(float(np.mean([level(r["p_true"], cuts) for r in rows])), 3),
+        "mean_rating_other": round(float(np.mean([level(r["p_other"], cuts) for r in rows])), 3),
+        "mean_rating_keywords": round(float(np.mean([level(r["p_keywords"], cuts) for r in rows])), 3),
         "spearman_embed_sim": round(_spearman(p, sim), 4),
         "spearman_rouge_l": round(_spearman(p, rl), 4),
         "judgements_per_s": round(3 * len(rows) / secs, 3) if secs else None,
+        "level_order_accuracy": round(float(np.mean([1.0 if level(r["p_true"], cuts) > level(r["p_other"], cuts) else
+                                                     0.5 if level(r["p_true"], cuts) == level(r["p_other"], cuts)
+                                                     else 0.0 for r in rows])), 4),
     }
     return result
 
 
 def table(result: dict) -> str:
-    keys = ("pairwise_accuracy", "mean_rating_true", "mean_rating_other", "mean_rating_keywords",
+    keys = ("pairwise_accuracy", "level_order_accuracy", "mean_rating_true", "mean_rating_other", "mean_rating_keywords",
             "spearman_embed_sim", "spearman_rouge_l", "judgements_per_s")
-    return "\n".join(f"{k:<22}{result[k]!s:>10}" for k in keys) + f"\njudge: {result['config']['judge']}, n={result['config']['n']}"
+    return "\n".join(f"{k:<22}{result[k]!s:>10}" for k in keys) + (f"\njudge: {result['config']['judge']}, n={result['config']['n']}, cuts {result['config']['cuts']} "
+              f"from {result['config']['cuts_from']} (n={result['config']['n_calibration']})")

@@ -45,18 +45,20 @@ def variants_for(namer: str, zeroshot: bool = True) -> list[str]:
         return [v for v in VARIANTS if zeroshot or v != "llm-zeroshot"]
     if namer == "llm":
         return ["llm-zeroshot", "llm"] if zeroshot else ["llm"]
-    if namer in NAMERS:
+    if namer in NAMERS or namer in VARIANTS:
         return [namer]
-    raise ConfigError(f"unknown namer {namer!r}; choose keywords, llm or all")
+    raise ConfigError(f"unknown namer {namer!r}; choose keywords, llm, llm-zeroshot or all")
 
 
-def make_namer(variant: str, llm_options: dict | None = None):
+def make_namer(variant: str, llm_options: dict | None = None, exclude_sources=()):
+    """`exclude_sources`: few-shot pool sources of the evaluated domain, never shown to the model."""
     from journeys.llm.cache import MemoryCache
 
     if variant == "llm-zeroshot":
         return NAMERS.create("llm", fewshot=False, response_cache=MemoryCache(), **(llm_options or {}))
     if variant == "llm":
-        return NAMERS.create("llm", fewshot=True, response_cache=MemoryCache(), **(llm_options or {}))
+        return NAMERS.create("llm", fewshot=True, response_cache=MemoryCache(), fewshot_exclude=tuple(exclude_sources),
+                             **(llm_options or {}))
     return NAMERS.create(variant)
 
 
@@ -116,14 +118,17 @@ def run(
     """The benchmark; returns {"config": ..., "namers": {variant: metrics}, "examples": [...]}."""
     from journeys.bench.synth import load_collections
     from journeys.embed import EMBEDDERS
-    from journeys.name.fewshot import fewshot_keys
+    from journeys.name.fewshot import domain_sources, pool_keys
 
     say = log or (lambda _msg: None)
     variants_for(namer, zeroshot)  # a bad --namer is reported before any work
     every = load_collections(collections)
-    excluded = fewshot_keys()
+    excluded = pool_keys()
     kept = [c for c in every if c.key not in excluded and c.name not in excluded]
     n_excluded = len(every) - len(kept)
+    # leave the evaluated domain out of the few-shot pool altogether (not only its collections)
+    left_out = sorted(domain_sources({c.key for c in every} | {c.name for c in every}))
+    say(f"few-shot pool without the evaluated domain: {left_out or 'nothing to leave out'}")
     emb = EMBEDDERS.create(embedder)
     say(f"{len(kept)} collections ({n_excluded} few-shot collections excluded); extracting {users} users")
     contexts, data = extract_contexts(kept, users, seed, emb)
@@ -147,7 +152,7 @@ def run(
     results: dict[str, dict] = {}
     examples: dict[tuple[int, int], dict] = {}
     for variant in variants_for(namer, zeroshot):
-        nm = make_namer(variant, llm_options)
+        nm = make_namer(variant, llm_options, left_out)
         start = time.perf_counter()
         named = [nm.name_user(ctx) for ctx in contexts]
         secs = time.perf_counter() - start
@@ -156,19 +161,23 @@ def run(
         names = [named[ci][di].name for ci, di in keep]
         metrics = score_names(names, refs, cands, emb.embed)
         sources = Counter(named[ci][di].source for ci, di in keep)
+        dups = sum(len(ns) - len({n.name.lower() for n in ns}) for ns in named)
+        fallback = sum(v for k, v in sources.items() if not k.startswith("llm"))
         results[variant] = {**metrics, "names_per_s": round(n_drafts / secs, 3) if secs > 0 else None,
                             "n_eval": len(keep), "n_excluded_fewshot": n_excluded,
-                            "sources": dict(sorted(sources.items()))}
+                            "fallback_share": round(fallback / len(keep), 4) if keep and variant != "keywords" else None,
+                            "duplicate_names": dups, "sources": dict(sorted(sources.items()))}
         for (ci, di), n, r in zip(keep, names, refs):
             examples.setdefault((ci, di), {"reference": r})[variant] = n
         say(f"{variant}: {results[variant]}")
     config = {"collections": str(collections), "users": users, "seed": seed, "embedder": embedder,
-              "n_collections": len(kept), "n_excluded_fewshot": n_excluded, "n_journeys": n_drafts}
+              "n_collections": len(kept), "n_excluded_fewshot": n_excluded, "n_journeys": n_drafts,
+              "fewshot_pool_left_out": left_out, "llm": {k: v for k, v in (llm_options or {}).items()}}
     return {"config": config, "namers": results, "examples": list(examples.values())[:10]}
 
 
 def table(result: dict) -> str:
-    cols = ("bleu", "rouge_l", "embed_sim", "retrieval_at_1", "names_per_s", "n_eval")
+    cols = ("bleu", "rouge_l", "embed_sim", "retrieval_at_1", "names_per_s", "fallback_share", "n_eval")
     lines = [f"{'namer':<14}" + "".join(f"{c:>15}" for c in cols)]
     for variant, m in result["namers"].items():
         lines.append(f"{variant:<14}" + "".join(f"{m[c]!s:>15}" for c in cols))
@@ -183,9 +192,13 @@ def throughput(
     threads: Sequence[int] = (1, 2),
     titles: int = 8,
     fewshot: bool = True,
+    parallel: int = 1,
+    users_of: int = 4,
+    llm_options: dict | None = None,
 ) -> dict:
-    """Local-model naming speed per thread count on `n` one-journey users drawn from the
-    collections: cold (model load + few-shot prefix) and warm (prefix cached) names/s."""
+    """Local-model naming speed per thread count on `n` journeys drawn from the collections, as
+    users of `users_of` journeys each (their journeys are prompted concurrently when the model
+    has `parallel` slots): cold (model load, first user) and warm names/s."""
     from journeys.bench.synth import load_collections
     from journeys.llm.cache import MemoryCache
     from journeys.llm.local import LocalLLM
@@ -193,17 +206,25 @@ def throughput(
 
     cols = load_collections(collections)
     rng = np.random.default_rng(seed)
-    contexts = []
+    from journeys.embed import EMBEDDERS
+
+    emb = EMBEDDERS.create("minilm")
+    contexts, drafts = [], []
     for u in range(n):
         c = cols[int(rng.integers(len(cols)))]
         picks = rng.choice(len(c.items), size=min(titles, len(c.items)), replace=False)
         items = [c.items[i] for i in sorted(picks)]
-        d = JourneyDraft(f"s{u}", tuple(i.item_id for i in items), tuple(i.title for i in items), ())
-        contexts.append(NamingContext(f"s{u}", (d,)))
+        user = f"s{u // users_of}"
+        drafts.append(JourneyDraft(user, tuple(i.item_id for i in items), tuple(i.title for i in items), ()))
+        if len(drafts) == users_of or u == n - 1:
+            contexts.append(NamingContext(user, tuple(drafts), emb.embed))
+            drafts = []
+    opts = {k: v for k, v in (llm_options or {}).items() if k in ("model",)}
     out = {}
     for t in threads:
-        llm = LocalLLM(threads=t)
-        nm = NAMERS.create("llm", llm=llm, fewshot=fewshot, response_cache=MemoryCache())
+        llm = LocalLLM(threads=t, parallel=parallel, **opts)
+        nm = NAMERS.create("llm", llm=llm, fewshot=fewshot, response_cache=MemoryCache(),
+                           samples=(llm_options or {}).get("samples", 2))
         start = time.perf_counter()
         nm.name_user(contexts[0])
         cold = time.perf_counter() - start
@@ -211,8 +232,9 @@ def throughput(
         for ctx in contexts[1:]:
             nm.name_user(ctx)
         warm = time.perf_counter() - start
-        out[str(t)] = {"cold_first_name_s": round(cold, 2),
-                       "warm_names_per_s": round((len(contexts) - 1) / warm, 3) if warm else None,
-                       "llm_calls": nm.calls}
+        n_warm = sum(len(ctx.drafts) for ctx in contexts[1:])
+        out[str(t)] = {"cold_first_user_s": round(cold, 2),
+                       "warm_names_per_s": round(n_warm / warm, 3) if warm else None,
+                       "llm_calls": nm.calls, "parallel": parallel}
         llm.close()
-    return {"n": n, "fewshot": fewshot, "threads": out}
+    return {"n": n, "fewshot": fewshot, "samples": nm.samples, "model": llm.name, "threads": out}

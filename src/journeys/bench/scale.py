@@ -170,7 +170,9 @@ def run(collections_path: str | Path, n_events: int, seed: int = 0, embedder: st
         mem.reset()
         t = time.perf_counter()
         clusterer = CLUSTERERS.create("icpc", seed=seed)
-        clusterer.fit_matrix(user_item_matrix(b.files, len(ids)), ids)
+        x, users = user_item_matrix(b.files, len(ids))
+        clusterer.fit_matrix(x, ids, users)
+        del x
         stages["fit"] = {"seconds": time.perf_counter() - t}
         peak["fit"] = mem.peak - base
 

@@ -44,6 +44,9 @@ class ICPC:
     - `cooc_floor` (off by default): an item other users have leaves its journey when its
       co-occurrence vector has cosine below this with the journey's; fewer one-offs absorbed,
       at some recall.
+    - `outsider_llr` (noise stays noise, `evidence.py`): the other users who have an item must
+      look like members of its journey, not strangers: it leaves the journey when the
+      log-likelihood ratio is below -outsider_llr. Items nobody else has are not tested. None: off.
 
     Defaults come from `journeys bench sweep` on the Debian blends collections (best harmonic
     mean of recall and purity over 432 settings, then text_threshold over 24), checked on WordNet
@@ -65,6 +68,7 @@ class ICPC:
         split_distance: float | None = 2.0,
         max_share: float | None = 0.8,
         cooc_floor: float | None = None,
+        outsider_llr: float | None = 1.0,
         seed: int = 0,
     ):
         self.threshold = threshold
@@ -77,6 +81,7 @@ class ICPC:
         self.split_distance = split_distance
         self.max_share = max_share
         self.cooc_floor = cooc_floor
+        self.outsider_llr = outsider_llr
         self.seed = seed
 
     def fit(self, corpus: Corpus) -> "ICPC":
@@ -86,25 +91,48 @@ class ICPC:
 
             self.cooc_ = cooccurrence_vectors(corpus, self.collaborative_dims, self.seed)
             self.cooc_index_ = self.cooc_.index()
+        self._set_incidence(None)
+        if self.cooc_ is not None and self.outsider_llr is not None:
+            from journeys.extract.evidence import incidence
+
+            self._set_incidence(incidence(corpus.histories, self.cooc_index_))
         return self
 
-    def fit_matrix(self, x, catalogue) -> "ICPC":
-        """`fit` from a binary users x catalogue-codes matrix (the columnar path); same result."""
+    def fit_matrix(self, x, catalogue, users=()) -> "ICPC":
+        """`fit` from a binary users x catalogue-codes matrix (the columnar path; `users` names its
+        rows); the same result as `fit` on the same histories."""
         self.cooc_ = None
+        self._set_incidence(None)
         if self.collaborative > 0 and x.shape[0]:
             from journeys.extract.cooccur import cooccurrence_from_matrix
 
             self.cooc_ = cooccurrence_from_matrix(x, catalogue, self.collaborative_dims, self.seed)
             self.cooc_index_ = self.cooc_.index()
+            if self.outsider_llr is not None:
+                from journeys.extract.evidence import Incidence
+
+                code = {str(c): n for n, c in enumerate(catalogue)}
+                xt = x.T.tocsr()[[code[i] for i in self.cooc_.item_ids]]
+                xt.sort_indices()
+                self._set_incidence(Incidence(xt.indptr.astype(np.int64), xt.indices.astype(np.int32), tuple(users)))
         return self
+
+    def _set_incidence(self, inc) -> None:
+        self.incidence_ = inc
+        self.user_index_ = {u: n for n, u in enumerate(inc.user_ids)} if inc is not None else {}
 
     def state(self) -> dict[str, np.ndarray]:
         """The learned state as plain arrays (what the store keeps and workers receive)."""
         cooc = getattr(self, "cooc_", None)
         if cooc is None:
             return {}
-        return {"cooc_item_ids": np.asarray(cooc.item_ids, dtype=str), "cooc_vectors": cooc.vectors,
-                "cooc_users": np.asarray(cooc.users, dtype=np.float64)}
+        out = {"cooc_item_ids": np.asarray(cooc.item_ids, dtype=str), "cooc_vectors": cooc.vectors,
+               "cooc_users": np.asarray(cooc.users, dtype=np.float64)}
+        inc = getattr(self, "incidence_", None)
+        if inc is not None:
+            out.update({"inc_indptr": inc.indptr, "inc_indices": inc.indices,
+                        "inc_user_ids": np.asarray(inc.user_ids, dtype=str)})
+        return out
 
     def load_state(self, arrays: dict[str, np.ndarray]) -> "ICPC":
         from journeys.extract.cooccur import CooccurrenceVectors
@@ -114,6 +142,12 @@ class ICPC:
             self.cooc_ = CooccurrenceVectors(tuple(arrays["cooc_item_ids"].tolist()),
                                              arrays["cooc_vectors"].astype(np.float32), arrays["cooc_users"])
             self.cooc_index_ = self.cooc_.index()
+        self._set_incidence(None)
+        if "inc_indptr" in arrays:
+            from journeys.extract.evidence import Incidence
+
+            self._set_incidence(Incidence(arrays["inc_indptr"].astype(np.int64), arrays["inc_indices"].astype(np.int32),
+                                          tuple(arrays["inc_user_ids"].tolist())))
         return self
 
     def walk(self, history: UserHistory) -> tuple[np.ndarray, np.ndarray]:
@@ -188,7 +222,18 @@ class ICPC:
             labels = drop_small(split_dominant(x, labels, self.max_share, self.min_size), 1)
         if self.cooc_floor is not None:
             labels = drop_small(self._agree(history, labels), self.min_size)
+        if self.outsider_llr is not None and getattr(self, "incidence_", None) is not None:
+            labels = drop_small(self._outsiders(history, labels), self.min_size)
         return labels
+
+    def _outsiders(self, history: UserHistory, labels: np.ndarray) -> np.ndarray:
+        """Other users' histories must confirm membership (`evidence.py`): an item whose co-users
+        look like strangers to its journey (log-likelihood ratio < -outsider_llr) leaves it."""
+        from journeys.extract.evidence import drop_outsiders
+
+        rows = np.array([self.cooc_index_.get(i, -1) for i in history.item_ids], dtype=np.int64)
+        return drop_outsiders(self.incidence_, rows, labels, self.user_index_.get(history.user_id),
+                              self.outsider_llr)
 
     def _agree(self, history: UserHistory, labels: np.ndarray) -> np.ndarray:
         """Both signals must agree: an item that other users have (collaborative weight > 0)

@@ -231,14 +231,15 @@ def read_bucket(file: str | Path, min_rating: float | None = None) -> UserRows:
 
 
 def user_item_matrix(files: Sequence[str | Path], n_items: int, min_rating: float | None = None):
-    """The binary users x catalogue-codes matrix (CSR) of every bucket, built a bucket at a time:
-    what the global co-occurrence fit learns from, without any per-event Python object."""
+    """(the binary users x catalogue-codes matrix (CSR) of every bucket, its rows' user ids), built
+    a bucket at a time: what the global fit learns from, without any per-event Python object."""
     from scipy import sparse
 
-    indptr, cols = [np.zeros(1, np.int64)], []
+    indptr, cols, users = [np.zeros(1, np.int64)], [], []
     offset = 0
     for f in files:
         rows = read_bucket(f, min_rating)
+        users += rows.users
         user = np.repeat(np.arange(len(rows.users)), np.diff(rows.starts))
         pairs = np.unique(user.astype(np.int64) * n_items + rows.items)  # distinct (user, item), sorted
         counts = np.bincount(pairs // n_items, minlength=len(rows.users))
@@ -247,4 +248,4 @@ def user_item_matrix(files: Sequence[str | Path], n_items: int, min_rating: floa
         offset += int(counts.sum())
     indices = np.concatenate(cols) if cols else np.zeros(0, np.int32)
     ptr = np.concatenate(indptr)
-    return sparse.csr_matrix((np.ones(len(indices), dtype=np.float64), indices, ptr), shape=(len(ptr) - 1, n_items))
+    return sparse.csr_matrix((np.ones(len(indices), dtype=np.float64), indices, ptr), shape=(len(ptr) - 1, n_items)), users

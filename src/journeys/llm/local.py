@@ -7,7 +7,9 @@ explicit; sampling is greedy (temperature 0) with a fixed seed, so outputs are r
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -26,14 +28,15 @@ def server_params(
     seed: int = 0,
     port: int = 0,
     host: str = "127.0.0.1",
+    parallel: int = 1,
 ):
     """xllamacpp CommonParams for the packaged model (shared by the in-process backend and
     the `journeys.llm.serve` HTTP server)."""
     xl = require("xllamacpp", "llm")
     p = xl.CommonParams()
     p.model.path = str(model_path)
-    p.n_ctx = n_ctx
-    p.n_parallel = 1
+    p.n_ctx = n_ctx * parallel  # llama.cpp splits the context between the slots
+    p.n_parallel = parallel
     p.n_batch = 512
     p.cpuparams.n_threads = threads
     p.cpuparams_batch.n_threads = threads
@@ -63,7 +66,8 @@ def top_logprobs(choice: dict) -> dict[str, float]:
 
 @LLMS.register("local")
 class LocalLLM:
-    """llama.cpp in this process. `model_path` defaults to the packaged Qwen2.5-Coder-0.5B."""
+    """llama.cpp in this process. `model` picks a packaged model by id (`journeys.llm.gguf.MODELS`,
+    default the Qwen2.5-Coder-0.5B); `model_path` any other GGUF file."""
 
     def __init__(
         self,
@@ -71,37 +75,51 @@ class LocalLLM:
         threads: int = 2,
         n_ctx: int = 4096,
         seed: int = 0,
+        model: str | None = None,
+        parallel: int = 1,
     ):
+        from journeys.llm.gguf import spec
+
+        self.spec = spec(model)  # an unknown id fails here, before any work
+        self.model = model
         self.model_path = model_path
         self.threads = threads
         self.n_ctx = n_ctx
         self.seed = seed
+        self.parallel = max(1, int(parallel))
         self._server = None
-        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        # one slot: one request at a time; several slots: llama.cpp batches concurrent requests
+        self._lock = threading.Lock() if self.parallel == 1 else contextlib.nullcontext()
         self.last_timings: dict = {}  # llama.cpp timings of the last call (cache_n: prefix tokens reused)
-        from journeys.llm.gguf import MODEL_NAME
-
-        self.name = f"local:{Path(model_path).stem if model_path else MODEL_NAME}"
+        self.name = f"local:{Path(model_path).stem if model_path else self.spec.file_stem}"
 
     def _load(self):
+        with self._load_lock:
+            return self._load_unlocked()
+
+    def _load_unlocked(self):
         if self._server is None:
             xl = require("xllamacpp", "llm")
             from journeys.llm.gguf import model_path as packaged_model
 
-            path = self.model_path or packaged_model()
-            params = server_params(path, self.threads, self.n_ctx, self.seed)
+            path = self.model_path or packaged_model(model=self.model)
+            params = server_params(path, self.threads, self.n_ctx, self.seed, parallel=self.parallel)
             self._server = xl.Server(params)
         return self._server
 
-    def _body(self, max_tokens: int, temperature: float, stop: Sequence[str] | None) -> dict:
+    def _body(self, max_tokens: int, temperature: float, stop: Sequence[str] | None, seed: int | None = None) -> dict:
         body = {
             "max_tokens": max_tokens,
             "temperature": temperature,
-            "seed": self.seed,
+            "seed": self.seed if seed is None else seed,
             "cache_prompt": True,
         }
         if temperature == 0:
             body["top_k"] = 1
+        else:  # the server's default is greedy (top_k 1): sampling needs its own
+            body["top_k"] = 40
+            body["top_p"] = 0.95
         if stop:
             body["stop"] = list(stop)
         return body
@@ -119,8 +137,9 @@ class LocalLLM:
         max_tokens: int = 32,
         temperature: float = 0.0,
         stop: Sequence[str] | None = None,
+        seed: int | None = None,
     ) -> str:
-        body = {"messages": [dict(m) for m in messages], **self._body(max_tokens, temperature, stop)}
+        body = {"messages": [dict(m) for m in messages], **self._body(max_tokens, temperature, stop, seed)}
         with self._lock:
             resp = self._load().handle_chat_completions(body)
         return (self._check(resp).get("message") or {}).get("content") or ""
@@ -142,8 +161,25 @@ class LocalLLM:
         return top_logprobs(self._check(resp))
 
     def chat_many(self, batch, *, max_tokens=32, temperature=0.0, stop=None) -> list[str]:
-        # one slot: sequential keeps the shared prefix in the KV cache between calls
-        return [self.chat(m, max_tokens=max_tokens, temperature=temperature, stop=stop) for m in batch]
+        """One slot: in order, so the shared prefix stays in the KV cache between calls. Several
+        slots: concurrently (llama.cpp decodes the slots' tokens in one batch)."""
+        def one(m):
+            return self.chat(m, max_tokens=max_tokens, temperature=temperature, stop=stop)
+
+        if self.parallel == 1 or len(batch) < 2:
+            return [one(m) for m in batch]
+        self._load()
+        with ThreadPoolExecutor(self.parallel) as pool:
+            return list(pool.map(one, batch))
+
+    def map(self, fn, jobs: list) -> list:
+        """`fn(job)` for every job, on as many threads as there are slots (a job may make several
+        calls that should share one slot's cached prompt)."""
+        if self.parallel == 1 or len(jobs) < 2:
+            return [fn(j) for j in jobs]
+        self._load()
+        with ThreadPoolExecutor(self.parallel) as pool:
+            return list(pool.map(fn, jobs))
 
     def close(self) -> None:
         self._server = None  # the server object frees the model when collected

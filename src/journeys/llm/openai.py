@@ -88,13 +88,14 @@ class OpenAILLM:
         max_tokens: int = 32,
         temperature: float = 0.0,
         stop: Sequence[str] | None = None,
+        seed: int | None = None,
     ) -> str:
         body = {
             "model": self.model,
             "messages": [dict(m) for m in messages],
             "max_tokens": max_tokens,
             "temperature": temperature,
-            "seed": self.seed,
+            "seed": self.seed if seed is None else seed,
         }
         if stop:
             body["stop"] = list(stop)

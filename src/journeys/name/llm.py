@@ -1,12 +1,20 @@
-"""The `llm` namer, after ALLY: few-shot examples of curated collections and their names, then
-"I interacted with items with titles: ... So, I may be interested in:" for the journey's most
-representative titles (nearest the centroid first, capped).
+"""The `llm` namer: best-of-n naming with the embedder as the judge.
 
-Every name is validated (2-6 words, not a copy of one title, not generic, unique within the
-user, no echoed instructions or injected content) and safety-checked. A rejected name is retried
-once with the reason; a second failure, or an unsafe name, falls back to the keyword name.
-`NamedJourney.source` records the path: "llm", "llm-retry", "keywords-fallback",
-"keywords-unsafe" (the LLM name was unsafe) or "neutral" (the keyword name was unsafe too).
+For each journey the model sees a few examples from a multi-domain pool, the ones nearest the
+journey (`fewshot.ExampleSelector`; none in zero-shot), then the journey's most representative
+titles, and proposes several names: the greedy answer plus `samples` sampled answers of the same
+prompt (the prompt stays in the slot's KV cache, so each extra candidate costs only its few
+generated tokens). Every candidate passes the rules (`journeys.name.rules`: 2-6 words, not a copy
+of one title, not generic, supported by several titles, no echoed instructions or injected words)
+and `journeys.safety`; the verifier (`journeys.name.verify`) ranks the survivors by similarity to
+the journey's titles and keywords and distinctness from the user's other journeys, and the best
+name not yet used by the user wins. When no candidate survives, the model is asked once more with
+the reason; only then does the keyword name (the best keyword phrase by the same verifier) stand in.
+`NamedJourney.source`: "llm" (the greedy answer won), "llm-sample" (a sampled one), "llm-retry",
+"keywords-fallback", "keywords-unsafe" (the LLM names were unsafe) or "neutral".
+
+With a local backend of several slots (`parallel`), the journeys of a user are prompted
+concurrently and llama.cpp decodes them in one batch.
 """
 
 from __future__ import annotations
@@ -14,144 +22,53 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from journeys import safety
-from journeys.injection import NameSupport
 from journeys.llm.cache import MemoryCache, ResponseCache, request_key
-from journeys.name import NAMERS, JourneyDraft, NamedJourney, NamingContext
-from journeys.name.fewshot import FEWSHOT_FILE, load_fewshot
-from journeys.name.keywords import keyword_names
+from journeys.name import NAMERS, NamedJourney, NamingContext
+from journeys.name.fewshot import POOL_FILE, ExampleSelector, load_pool
+from journeys.name.keywords import _pretty, keyword_names
+from journeys.name.rules import (  # noqa: F401  (re-exported: the rules used to live here)
+    DESCRIPTORS, GENERIC_WORDS, MAX_WORDS, MIN_WORDS, DraftPrompt, content_words, is_copy, prepare, validate,
+)
+from journeys.name.verify import Verifier, evidence
 
-PROMPT_VERSION = "ally-v2"
-MIN_WORDS, MAX_WORDS = 2, 6
-GENERIC_WORDS = {
-    "stuff", "things", "thing", "i", "like", "likes", "my", "me", "various", "misc", "miscellaneous",
-    "interest", "interests", "item", "items", "collection", "collections", "other", "others",
-    "random", "general", "assorted", "some", "and", "the", "a", "an", "of", "for", "to", "in",
-    "with", "on", "all", "kinds", "types", "favorite", "favourite", "favorites", "cool", "good",
-    "great", "best", "fun", "popular", "list", "lists", "content", "media", "entertainment",
-    "movies", "movie", "films", "film", "videos", "video", "music", "songs", "books", "shows",
-    "tv", "software", "packages", "package", "programs", "apps", "applications", "tools",
-    "products", "topics", "topic", "hobbies", "hobby", "learning", "more", "new", "watching",
-}
+PROMPT_VERSION = "topic-v3"
 _PREFIX = re.compile(r"^(so,?\s*)?(i\s+)?(may|might|am|would)?\s*(be\s+)?(interested|into)\s+(in\s*)?:?\s*", re.I)
+_LABEL = re.compile(r"^(\d+[.)]\s*|[-*•]\s*|(name|interest|topic|answer)\s*:\s*)", re.I)
 
 
-def user_prompt(titles: Sequence[str]) -> str:
+def user_prompt(titles: Sequence[str], keywords: Sequence[str] = ()) -> str:
     quoted = "; ".join(f'"{t}"' for t in titles)
-    return f"I interacted with items with titles: {quoted}. So, I may be interested in:"
+    hint = f"\nWords they share: {', '.join(keywords)}." if keywords else ""
+    return (f"Items: {quoted}.{hint}\nIn 2 to 5 words, what topic or hobby do these items share? "
+            "Answer with a descriptive noun phrase.")
 
 
-def build_messages(titles: Sequence[str], fewshot: bool = True, max_examples: int = 10) -> list[dict]:
-    data = load_fewshot(FEWSHOT_FILE)
+def build_messages(titles: Sequence[str], fewshot: bool = True, max_examples: int = 4,
+                   examples: Sequence[dict] | None = None, keywords: Sequence[str] = ()) -> list[dict]:
+    """System prompt, the examples (given, or the first of the pool), the journey's titles."""
+    data = load_pool(POOL_FILE)
     messages = [{"role": "system", "content": data["system"]}]
     if fewshot:
-        every = [e for e in data["examples"] if e["source"] == "everyday"]
-        other = [e for e in data["examples"] if e["source"] != "everyday"]
-        n_other = max_examples // 2
-        chosen_every = every[: max_examples - n_other]
-        chosen_other = other[:n_other]
-        # alternate, ending on an everyday example (closest to the question)
-        mixed: list[dict] = []
-        for k in range(max(len(chosen_every), len(chosen_other))):
-            if k < len(chosen_other):
-                mixed.append(chosen_other[k])
-            if k < len(chosen_every):
-                mixed.append(chosen_every[k])
-        for ex in mixed:
+        for ex in (data["examples"][:max_examples] if examples is None else examples):
             messages.append({"role": "user", "content": user_prompt(ex["titles"])})
             messages.append({"role": "assistant", "content": ex.get("prompt_name") or ex["name"]})
-    messages.append({"role": "user", "content": user_prompt(titles)})
+    messages.append({"role": "user", "content": user_prompt(titles, keywords)})
     return messages
 
 
 def clean_name(raw: str) -> str:
-    """First line of the answer, without echoes of the prompt, quotes or trailing punctuation."""
+    """First line of the answer, without echoes of the prompt, list marks, labels, quotes or
+    trailing punctuation."""
     line = next((ln for ln in raw.strip().splitlines() if ln.strip()), "")
     line = _PREFIX.sub("", line.strip())
+    for _ in range(2):  # "1. Topic: ..."
+        line = _LABEL.sub("", line.strip())
     line = line.strip().strip("\"'“”*`").strip()
     line = re.sub(r"[.!;:,]+$", "", line).strip().strip("\"'“”").strip()
     line = " ".join(line.split())
     return line[:1].upper() + line[1:] if line else line
-
-
-def _content(text: str) -> list[str]:
-    return [w for w in " ".join(safety.words(text)).split() if not w.isdigit()] if text else []
-
-
-def is_copy(name: str, title: str) -> bool:
-    """The name repeats one title: the same words (years aside), or a run of the title's words
-    that covers most of it ("Toy Story" for "Toy Story (1995)")."""
-    n, t = _content(name.lower()), _content(title.lower())
-    if not n or not t:
-        return False
-    if n == t:
-        return True
-    joined, whole = " " + " ".join(n) + " ", " " + " ".join(t) + " "
-    return joined in whole and len(n) >= 0.6 * len(t)
-
-
-# words that describe any interest ("... tips", "... for beginners"): they need no title's support
-DESCRIPTORS = {
-    "tips", "techniques", "technique", "guide", "guides", "basics", "ideas", "projects", "skills", "methods",
-    "essentials", "adventures", "classics", "culture", "history", "art", "arts", "care", "lovers", "fans",
-    "beginners", "beginner", "advanced", "diy", "recipes", "how", "howto", "at", "home", "from", "by", "into",
-    "your", "its", "their", "about", "is", "are", "world", "life", "style", "styles", "series", "making",
-}
-
-
-def content_words(name: str) -> list[str]:
-    """The words of a name that must be supported by the journey's titles."""
-    return [w for w in _content(name.lower()) if w not in GENERIC_WORDS and w not in DESCRIPTORS and len(w) > 1]
-
-
-@dataclass(frozen=True)
-class DraftPrompt:
-    titles: tuple[str, ...]  # sanitised titles shown to the model
-    injected: tuple[str, ...]  # titles withheld as injection attempts
-    trusted: tuple[str, ...]  # every clean title and keyword (what a name may draw on)
-    support: NameSupport | None = None  # the shown titles, to check that several support a name
-
-
-def prepare(draft: JourneyDraft, max_titles: int, embed=None) -> DraftPrompt:
-    source = draft.representative_titles or draft.titles
-    clean, injected = [], []
-    for t in source:
-        (injected if safety.is_injection(t) else clean).append(t)
-    shown: list[str] = []
-    for t in clean:
-        s = safety.sanitize_title(t, 60)
-        if s and s not in shown:
-            shown.append(s)
-        if len(shown) == max_titles:
-            break
-    clean_titles = tuple(clean) + tuple(t for t in draft.titles if not safety.is_injection(t))
-    kws = tuple(k for k in draft.keywords if not safety.unsupported_words(k, clean_titles, injected))
-    trusted = clean_titles + kws
-    # without an embedder a word's support cannot be judged beyond spelling: the check is skipped
-    return DraftPrompt(tuple(shown), tuple(injected), trusted, NameSupport(shown, embed) if embed else None)
-
-
-def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]) -> str | None:
-    """The reason a name is rejected, or None when it is acceptable."""
-    n_words = len(name.split())
-    if not MIN_WORDS <= n_words <= MAX_WORDS:
-        return f"use {MIN_WORDS} to {MAX_WORDS} words"
-    key = " ".join(safety.words(name))
-    if any(is_copy(name, t) for t in draft.titles):
-        return "do not copy one title; describe the interest"
-    if not (safety.words(name) - GENERIC_WORDS):
-        return "too generic; be specific"
-    if key in used:
-        return "that name is already used for another interest; give a different one"
-    if safety.echoes_instructions(name):
-        return "describe the items only"
-    if prompt.injected and safety.unsupported_words(name, prompt.trusted, prompt.injected):
-        return "describe the items only"
-    if prompt.support is not None:
-        return prompt.support.check(content_words(name))
-    return None
 
 
 def _without_injections(context: NamingContext, prompts: Sequence[DraftPrompt]) -> NamingContext:
@@ -170,11 +87,17 @@ def _without_injections(context: NamingContext, prompts: Sequence[DraftPrompt]) 
     return NamingContext(context.user_id, tuple(drafts), context.embed)
 
 
+def _key(name: str) -> str:
+    return " ".join(safety.words(name))
+
+
 @NAMERS.register("llm")
 class LLMNamer:
-    """Options: backend ("local" | "openai") and its options (threads, base_url, model, ...),
-    fewshot (bool), max_titles, max_examples, cache (a path, True for the default file, or
-    False), or an `llm` / `response_cache` object."""
+    """Options: backend ("local" | "openai") and its options (threads, parallel, model, base_url,
+    ...), fewshot (bool), max_examples, fewshot_exclude (pool sources never shown),
+    fewshot_exclude_keys, samples (extra sampled candidates), temperature, distinct (verifier
+    weight), max_titles, cache (a path, True for the default file, or False), or an `llm` /
+    `response_cache` object."""
 
     name = "llm"
 
@@ -183,8 +106,14 @@ class LLMNamer:
         backend: str = "local",
         fewshot: bool = True,
         max_titles: int = 8,
-        max_examples: int = 10,
+        max_examples: int = 4,
         max_tokens: int = 16,
+        samples: int = 2,
+        temperature: float = 0.8,
+        distinct: float = 0.5,
+        hint_keywords: int = 4,
+        fewshot_exclude: Sequence[str] = (),
+        fewshot_exclude_keys: Sequence[str] = (),
         cache: bool | str = True,
         llm=None,
         response_cache: ResponseCache | None = None,
@@ -195,8 +124,15 @@ class LLMNamer:
         self.max_titles = max_titles
         self.max_examples = max_examples
         self.max_tokens = max_tokens
+        self.samples = samples
+        self.temperature = temperature
+        self.distinct = distinct
+        self.hint_keywords = hint_keywords
+        self.fewshot_exclude = tuple(fewshot_exclude)
+        self.fewshot_exclude_keys = tuple(fewshot_exclude_keys)
         self.backend_options = backend_options
         self._llm = llm
+        self._selectors: dict[int, ExampleSelector] = {}
         if response_cache is not None:
             self.cache = response_cache
         elif cache is False:
@@ -215,62 +151,103 @@ class LLMNamer:
 
     @property
     def version(self) -> str:
-        return f"{PROMPT_VERSION}:{'few' if self.fewshot else 'zero'}:{self.max_examples}"
+        shots = (f"few{self.max_examples}-{','.join(sorted(self.fewshot_exclude))}" if self.fewshot
+                 else f"zero-hint{self.hint_keywords}")
+        return f"{PROMPT_VERSION}:{shots}"
 
-    def _ask(self, batch: list[list[dict]]) -> list[str]:
+    def _ask(self, messages: list[dict], temperature: float = 0.0, seed: int | None = None) -> str:
         model = self.llm.name
-        keys = [request_key(model, self.version, [m, self.max_tokens]) for m in batch]
-        answers = [self.cache.get(k) for k in keys]
-        todo = [i for i, a in enumerate(answers) if a is None]
-        if todo:
-            fresh = self.llm.chat_many([batch[i] for i in todo], max_tokens=self.max_tokens, stop=["\n"])
-            self.calls += len(todo)
-            for i, text in zip(todo, fresh):
-                answers[i] = text
-                self.cache.put(keys[i], model, text)
-        return [a or "" for a in answers]
+        request = [messages, self.max_tokens] if temperature == 0 else [messages, self.max_tokens, temperature, seed]
+        key = request_key(model, self.version, request)
+        answer = self.cache.get(key)
+        if answer is None:
+            kw = {} if seed is None else {"seed": seed}
+            answer = self.llm.chat(messages, max_tokens=self.max_tokens, temperature=temperature, stop=["\n"], **kw)
+            self.calls += 1
+            self.cache.put(key, model, answer or "")
+        return answer or ""
+
+    def _candidates(self, messages: list[dict]) -> list[str]:
+        """The greedy answer, then the samples: one journey's calls, in one slot, in order."""
+        out = [self._ask(messages)]
+        out += [self._ask(messages, self.temperature, seed=s) for s in range(1, self.samples + 1)]
+        return out
+
+    def _selector(self, embed) -> ExampleSelector:
+        sel = self._selectors.get(id(embed))
+        if sel is None:
+            sel = self._selectors[id(embed)] = ExampleSelector(embed, self.fewshot_exclude, self.fewshot_exclude_keys)
+        return sel
+
+    def messages_for(self, titles: Sequence[str], embed=None, keywords: Sequence[str] = ()) -> list[dict]:
+        if not self.fewshot:  # no examples to imitate: the journey's shared words help the model most
+            hint = list(keywords)[: self.hint_keywords]
+            return build_messages(titles, fewshot=False, keywords=hint)
+        return build_messages(titles, examples=self._selector(embed).select(titles, self.max_examples))
 
     def name_user(self, context: NamingContext) -> list[NamedJourney]:
         drafts = list(context.drafts)
         if not drafts:
             return []
         prompts = [prepare(d, self.max_titles, context.embed) for d in drafts]
-        fallback = keyword_names(_without_injections(context, prompts))
-        messages = [build_messages(p.titles, self.fewshot, self.max_examples) for p in prompts]
-        first = self._ask([m for m, p in zip(messages, prompts) if p.titles])
-        answers = iter(first)
+        clean_ctx = _without_injections(context, prompts)
+        fallback = keyword_names(clean_ctx)
+        messages = [self.messages_for(p.titles, context.embed, c.keywords) if p.titles else None
+                    for p, c in zip(prompts, clean_ctx.drafts)]
+        jobs = [m for m in messages if m is not None]
+        runner = getattr(self.llm, "map", None)
+        answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
+        verifier = None
+        if context.embed is not None:
+            verifier = Verifier(context.embed, [evidence(p.titles, d.keywords) for p, d in zip(prompts, drafts)],
+                                self.distinct)
         used: set[str] = set()
         out: list[NamedJourney] = []
         for i, (draft, prompt, msgs) in enumerate(zip(drafts, prompts, messages)):
             result = None
-            if prompt.titles:
-                name = clean_name(next(answers))
-                reason = validate(name, prompt, draft, used)
-                source = "llm"
-                if reason is not None:
-                    retry = msgs + [
-                        {"role": "assistant", "content": name or "(no answer)"},
-                        {"role": "user", "content": f"Not valid: {reason}. Answer with a better name only."},
-                    ]
-                    name = clean_name(self._ask([retry])[0])
-                    reason = validate(name, prompt, draft, used)
-                    source = "llm-retry"
-                if reason is None:
-                    result = (name, source) if safety.is_safe(name) else None
-                    if result is None:
-                        source = "keywords-unsafe"
+            source = "keywords-fallback"
+            if msgs is not None:
+                raw = next(answers)
+                names = [clean_name(a) for a in raw]
+                valid, reason, unsafe = [], None, False
+                shown = {_key(m["content"]) for m in msgs[1:-1] if m["role"] == "assistant"}
+                for k, n in enumerate(names):
+                    why = validate(n, prompt, draft, set())
+                    if why is None and _key(n) in shown:  # a small model echoes an example's answer
+                        why = "that is an example's name; name these items"
+                    if why is None and not safety.is_safe(n):
+                        unsafe, why = True, "unsafe"
+                    if why is None and n not in [v for v, _ in valid]:
+                        valid.append((n, "llm" if k == 0 else "llm-sample"))
+                    reason = reason or why
+                ranked = [(s.name, s.source) for s in verifier.score(i, valid)] if verifier else valid
+                result = next(((n, s) for n, s in ranked if _key(n) not in used), None)
                 if result is None:
-                    result = self._fallback(fallback[i], used, i, "keywords-fallback" if reason else source)
-            else:
-                result = self._fallback(fallback[i], used, i, "keywords-fallback")
-            used.add(" ".join(safety.words(result[0])))
+                    reason = "that name is already used for another interest; give a different one" if valid else reason
+                    retry = msgs + [{"role": "assistant", "content": names[0] or "(no answer)"},
+                                    {"role": "user", "content": f"Not valid: {reason}. Answer with a better name only."}]
+                    name = clean_name(self._ask(retry))
+                    if validate(name, prompt, draft, used) is None and _key(name) not in shown:
+                        if safety.is_safe(name):
+                            result = (name, "llm-retry")
+                        else:
+                            unsafe = True
+                if result is None and unsafe:
+                    source = "keywords-unsafe"
+            if result is None:
+                result = self._fallback(i, clean_ctx.drafts[i], fallback[i], used, verifier, source)
+            used.add(_key(result[0]))
             out.append(NamedJourney(*result))
         return out
 
-    @staticmethod
-    def _fallback(name: str, used: set[str], index: int, source: str) -> tuple[str, str]:
-        if safety.is_safe(name) and " ".join(safety.words(name)) not in used:
-            return name, source
+    def _fallback(self, index, draft, name, used, verifier, source) -> tuple[str, str]:
+        """The best keyword phrase by the verifier (the keyword name first on ties), unused and safe."""
+        phrases = [name] + [_pretty(k) for k in draft.keywords[:5] if _pretty(k) != name]
+        phrases = [p for p in phrases if safety.is_safe(p) and _key(p) and _key(p) not in used]
+        if verifier is not None and len(phrases) > 1:
+            phrases = [s.name for s in verifier.score(index, [(p, source) for p in phrases])]
+        if phrases:
+            return phrases[0], source
         n = index + 1
         while f"journey {n}" in used:
             n += 1
