@@ -16,12 +16,12 @@ hash, so the output is deterministic.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import json
 import re
 import sys
 from pathlib import Path
+
+import collections_file
 
 MIN_ITEMS = 15
 MAX_ITEMS = 40
@@ -88,11 +88,7 @@ def main(argv: list[str]) -> None:
     wordnet = Path(argv[1]) if len(argv) > 1 else Path("/usr/share/wordnet")
     target = Path(argv[2]) if len(argv) > 2 else Path("data/bench/wordnet_topics_collections.json.gz")
     colls = build(wordnet)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    payload = json.dumps(colls, ensure_ascii=False, separators=(",", ":")).encode()
-    target.write_bytes(gzip.compress(payload, compresslevel=9, mtime=0))
-    n = sum(len(c["items"]) for c in colls)
-    print(f"{target}: {len(colls)} collections, {n} items, {target.stat().st_size} bytes")
+    collections_file.write(colls, target)
 
 
 if __name__ == "__main__":
