@@ -129,3 +129,23 @@ def test_a_suffix_stays_with_its_name(tmp_path):
                                          "English", "United Kingdom")])
     (film,) = read_films(path)
     assert film.cast == ("Robert Downey Jr.", "Dan Aykroyd")
+
+
+def test_cached_enrich_answers_as_enrich_and_reads_its_cache_the_second_time(tmp_path, monkeypatch):
+    from journeys.ingest import credits
+
+    db = make_db(tmp_path / "movies.db")
+    monkeypatch.setenv("JOURNEYS_CACHE_DIR", str(tmp_path / "cache"))
+    movies = {"1": ("Matrix, The", 1999), "2": ("Toy Story", 1995), "4": ("Psycho", 1960)}
+    ratings = {"1": 10, "2": 5, "4": 3}
+    want = enrich(movies, ratings, CreditIndex(read_films(db), source=str(db)))
+    first = credits.cached_enrich(movies, ratings, str(db))
+    assert first == want and len(list((tmp_path / "cache" / "credits").glob("*.json"))) == 1
+
+    def no_matching(*_a, **_k):
+        raise AssertionError("matched again instead of reading the cache")
+
+    monkeypatch.setattr(credits, "enrich", no_matching)
+    assert credits.cached_enrich(movies, ratings, str(db)) == want
+    with pytest.raises(AssertionError):  # other ratings: another key, so computed afresh
+        credits.cached_enrich(movies, {**ratings, "4": 4}, str(db))

@@ -260,6 +260,39 @@ def credit_index(path: str | None = None) -> CreditIndex:
     return CreditIndex(read_films(p), source=str(p))
 
 
+def cached_enrich(movies: Mapping[str, tuple[str, int | None]], rating_counts: Mapping[str, int],
+                  credits_db: str | None = None) -> tuple[dict[str, str], MatchCounts]:
+    """`enrich` with its answer kept in the cache directory (`JOURNEYS_CACHE_DIR`, default
+    ~/.cache/journeys/credits/), keyed by a digest of the movies, their rating counts, the
+    movies.db file (path, size, mtime) and this module's own source, so a warm run skips reading
+    and matching 17k films, and any change to either side computes afresh."""
+    import hashlib
+    import json
+
+    from journeys.llm.gguf import cache_dir
+
+    db = Path(credits_db) if credits_db else package_db()
+    st = db.stat()
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    h.update(json.dumps([str(db), st.st_size, st.st_mtime_ns, sorted(movies.items()),
+                         sorted(rating_counts.items())]).encode())
+    path = cache_dir() / "credits" / f"{h.hexdigest()[:32]}.json"
+    try:
+        got = json.loads(path.read_text())
+        return got["texts"], MatchCounts(**got["counts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    texts, counts = enrich(movies, rating_counts, credit_index(str(db)))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"texts": texts, "counts": dict(counts.__dict__)}))
+        tmp.replace(path)
+    except OSError:  # a read-only cache only costs the next run the matching again
+        pass
+    return texts, counts
+
+
 def enrich(movies: Mapping[str, tuple[str, int | None]], rating_counts: Mapping[str, int],
            index: CreditIndex) -> tuple[dict[str, str], MatchCounts]:
     """movie id -> (MovieLens title, year) => movie id -> credits sentence for the matched ones."""

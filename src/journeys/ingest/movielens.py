@@ -48,11 +48,10 @@ def _enrich(items: dict[str, Item], years: dict[str, int | None], raw_titles: di
     """Film credits (ingest/credits.py) become the description of every matched movie, and its
     genres shrink to the distinctive ones, so the text weighs what tells films apart; the other
     movies keep their genre-only text. Returns the match counts (also logged)."""
-    from journeys.ingest.credits import credit_index, enrich
+    from journeys.ingest.credits import cached_enrich
 
-    index = credit_index(credits_db)
     ratings = Counter(str(m) for m in movies)
-    texts, counts = enrich({k: (raw_titles[k], years.get(k)) for k in items}, ratings, index)
+    texts, counts = cached_enrich({k: (raw_titles[k], years.get(k)) for k in items}, ratings, credits_db)
     per_genre = Counter(g for it in items.values() for g in set(it.tags))
     share = {g: n / max(len(items), 1) for g, n in per_genre.items()}
     for k, text in texts.items():
