@@ -1,5 +1,6 @@
-"""Check an output path before anything is written, so a bad path is a one-line error and never
-a traceback after the store has been changed."""
+"""Where journeys keeps files outside the store (the cache directory), and a check of an output
+path before anything is written, so a bad path is a one-line error and never a traceback after
+the store has been changed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ import tempfile
 from pathlib import Path
 
 from journeys.errors import ConfigError
+
+
+def cache_dir() -> Path:
+    """`JOURNEYS_CACHE_DIR`, else `~/.cache/journeys`: the GGUF and ONNX model files, LLM answers,
+    benchmark embeddings and the film-credits match live under it."""
+    root = os.environ.get("JOURNEYS_CACHE_DIR")
+    return Path(root).expanduser() if root else Path.home() / ".cache" / "journeys"
 
 
 def check_writable(path: Path, option: str, create_dirs: bool = True) -> None:

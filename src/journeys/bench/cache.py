@@ -14,10 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def cache_dir() -> Path:
-    env = os.environ.get("JOURNEYS_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "journeys"
+from journeys.paths import cache_dir
 
 
 class EmbeddingCache:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from journeys.bench.cache import cache_dir
+from journeys.paths import cache_dir
 
 
 def movielens_db(embedder: str, log=print) -> Path:

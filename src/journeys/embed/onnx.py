@@ -21,6 +21,7 @@ import numpy as np
 
 from journeys.embed import EMBEDDERS
 from journeys.errors import require
+from journeys.paths import cache_dir
 
 MAX_TOKENS = 256
 
@@ -30,17 +31,12 @@ def _source_dir() -> Path:
     return Path(str(pkg.get_model_path()))
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("JOURNEYS_CACHE_DIR")
-    return (Path(root).expanduser() if root else Path.home() / ".cache" / "journeys") / "models"
-
-
 def export_int8(source: Path | None = None, cache: Path | None = None) -> Path:
     """The int8 ONNX file for the bundled weights: exported and quantised once, then reused."""
     source = source or _source_dir()
     weights = source / "model.safetensors"
     digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
-    target = (cache or _cache_dir()) / f"all-MiniLM-L6-v2-{digest}-int8pc.onnx"
+    target = (cache or cache_dir() / "models") / f"all-MiniLM-L6-v2-{digest}-int8pc.onnx"
     if target.exists():
         return target
     torch = require("torch", "embed")

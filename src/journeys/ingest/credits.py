@@ -269,7 +269,7 @@ def cached_enrich(movies: Mapping[str, tuple[str, int | None]], rating_counts: M
     import hashlib
     import json
 
-    from journeys.llm.gguf import cache_dir
+    from journeys.paths import cache_dir
 
     db = Path(credits_db) if credits_db else package_db()
     st = db.stat()

@@ -22,7 +22,7 @@ def request_key(model: str, prompt_version: str, request: object) -> str:
 class ResponseCache:
     def __init__(self, path: str | Path | None = None):
         if path is None:
-            from journeys.llm.gguf import cache_dir
+            from journeys.paths import cache_dir
 
             path = cache_dir() / "llm_responses.sqlite"
         self.path = Path(path)

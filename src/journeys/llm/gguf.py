@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from journeys.errors import ConfigError, JourneysError
+from journeys.paths import cache_dir
 
 _CHUNK = 1 << 22
 
@@ -61,12 +62,6 @@ def spec(model: str | None = None) -> ModelSpec:
 
 class ModelIntegrityError(JourneysError):
     code = "model_integrity_error"
-
-
-def cache_dir() -> Path:
-    """`JOURNEYS_CACHE_DIR`, else `~/.cache/journeys`."""
-    root = os.environ.get("JOURNEYS_CACHE_DIR")
-    return Path(root).expanduser() if root else Path.home() / ".cache" / "journeys"
 
 
 def part_files(distributions: tuple[str, ...] = PART_DISTRIBUTIONS, version: str = PART_VERSION,
