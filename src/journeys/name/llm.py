@@ -15,6 +15,10 @@ the reason; only then does the keyword name (the best keyword phrase by the same
 
 With a local backend of several slots (`parallel`), the journeys of a user are prompted
 concurrently and llama.cpp decodes them in one batch.
+
+`per_call` > 0 names that many journeys per LLM call (`journeys.name.batch`): a fixed few-shot
+prefix that stays in the KV cache, then one numbered line of titles per journey; the candidates
+then go through the same rules, verifier, retry and fallback.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 
 from journeys import safety
 from journeys.llm.cache import MemoryCache, ResponseCache, request_key
-from journeys.name import NAMERS, NamedJourney, NamingContext
+from journeys.name import NAMERS, NamedJourney, NamingContext, batch
 from journeys.name.fewshot import POOL_FILE, ExampleSelector, load_pool
 from journeys.name.keywords import _pretty, keyword_names
 from journeys.name.rules import (  # noqa: F401  (re-exported: the rules used to live here)
@@ -97,7 +101,9 @@ class LLMNamer:
     ...), fewshot (bool), max_examples, fewshot_exclude (pool sources never shown),
     fewshot_exclude_keys, samples (extra sampled candidates), temperature, distinct (verifier
     weight), max_titles, cache (a path, True for the default file, or False), or an `llm` /
-    `response_cache` object."""
+    `response_cache` object. per_call > 0: that many journeys per call (`journeys.name.batch`),
+    with batch_examples fixed examples, batch_titles titles and batch_keywords keywords per
+    journey; 0: one journey per call with its own nearest examples."""
 
     name = "llm"
 
@@ -114,6 +120,10 @@ class LLMNamer:
         hint_keywords: int = 4,
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
+        per_call: int = 0,
+        batch_examples: int = 8,
+        batch_titles: int = batch.BATCH_TITLES,
+        batch_keywords: int = 0,
         cache: bool | str = True,
         llm=None,
         response_cache: ResponseCache | None = None,
@@ -130,6 +140,10 @@ class LLMNamer:
         self.hint_keywords = hint_keywords
         self.fewshot_exclude = tuple(fewshot_exclude)
         self.fewshot_exclude_keys = tuple(fewshot_exclude_keys)
+        self.per_call = max(0, int(per_call))
+        self.batch_examples = batch_examples
+        self.batch_titles = batch_titles
+        self.batch_keywords = batch_keywords
         self.backend_options = backend_options
         self._llm = llm
         self._selectors: dict[int, ExampleSelector] = {}
@@ -153,16 +167,23 @@ class LLMNamer:
     def version(self) -> str:
         shots = (f"few{self.max_examples}-{','.join(sorted(self.fewshot_exclude))}" if self.fewshot
                  else f"zero-hint{self.hint_keywords}")
+        if self.per_call:
+            shots += f":batch{self.per_call}-{self.batch_examples}-{self.batch_titles}-{self.batch_keywords}"
         return f"{PROMPT_VERSION}:{shots}"
 
-    def _ask(self, messages: list[dict], temperature: float = 0.0, seed: int | None = None) -> str:
+    def _ask(self, messages: list[dict], temperature: float = 0.0, seed: int | None = None,
+             max_tokens: int | None = None) -> str:
+        """One call (or its cached answer). `max_tokens` given: a batch call, answered on several
+        lines, so it stops at the end of the turn, not the first line."""
         model = self.llm.name
-        request = [messages, self.max_tokens] if temperature == 0 else [messages, self.max_tokens, temperature, seed]
+        tokens = max_tokens or self.max_tokens
+        request = [messages, tokens] if temperature == 0 else [messages, tokens, temperature, seed]
         key = request_key(model, self.version, request)
         answer = self.cache.get(key)
         if answer is None:
             kw = {} if seed is None else {"seed": seed}
-            answer = self.llm.chat(messages, max_tokens=self.max_tokens, temperature=temperature, stop=["\n"], **kw)
+            stop = ["\n\n"] if max_tokens else ["\n"]
+            answer = self.llm.chat(messages, max_tokens=tokens, temperature=temperature, stop=stop, **kw)
             self.calls += 1
             self.cache.put(key, model, answer or "")
         return answer or ""
@@ -185,6 +206,41 @@ class LLMNamer:
             return build_messages(titles, fewshot=False, keywords=hint)
         return build_messages(titles, examples=self._selector(embed).select(titles, self.max_examples))
 
+    def _batch_prefix(self, embed) -> list[dict]:
+        """The fixed start of every batch prompt: `batch_examples` pool examples (sources taken in
+        turn, evaluated domains excluded), the same for every call so it stays in the KV cache."""
+        prefix = getattr(self, "_prefix", None)
+        if prefix is None:
+            examples = []
+            if self.fewshot and self.batch_examples:
+                pool = self._selector(None).examples
+                by_source: dict[str, list[dict]] = {}
+                for e in pool:
+                    by_source.setdefault(e["source"], []).append(e)
+                queues = [list(v) for _, v in sorted(by_source.items())]
+                while len(examples) < min(self.batch_examples, len(pool)):
+                    for q in queues:
+                        if q and len(examples) < self.batch_examples:
+                            examples.append(q.pop(0))
+            prefix = self._prefix = batch.prefix_messages(examples)
+        return prefix
+
+    def _generate(self, prompts, drafts, embed) -> tuple[list, list]:
+        """Per journey: the messages a retry continues (None: no titles to show) and the raw
+        candidates (greedy first), one journey per call or `per_call` per call."""
+        runner = getattr(self.llm, "map", None)
+        if self.per_call:
+            kws = self.batch_keywords if self.fewshot else self.hint_keywords
+            groups = [batch.group_line(p.titles, d.keywords[:kws], self.batch_titles) if p.titles else None
+                      for p, d in zip(prompts, drafts)]
+            return batch.generate(groups, self._batch_prefix(embed), self._ask, runner, self.per_call,
+                                  getattr(self.llm, "parallel", 1), self.samples, self.temperature)
+        messages = [self.messages_for(p.titles, embed, d.keywords) if p.titles else None
+                    for p, d in zip(prompts, drafts)]
+        jobs = [m for m in messages if m is not None]
+        answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
+        return messages, [next(answers) if m is not None else [] for m in messages]
+
     def name_user(self, context: NamingContext) -> list[NamedJourney]:
         drafts = list(context.drafts)
         if not drafts:
@@ -192,11 +248,8 @@ class LLMNamer:
         prompts = [prepare(d, self.max_titles, context.embed) for d in drafts]
         clean_ctx = _without_injections(context, prompts)
         fallback = keyword_names(clean_ctx)
-        messages = [self.messages_for(p.titles, context.embed, c.keywords) if p.titles else None
-                    for p, c in zip(prompts, clean_ctx.drafts)]
-        jobs = [m for m in messages if m is not None]
-        runner = getattr(self.llm, "map", None)
-        answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
+        messages, generated = self._generate(prompts, clean_ctx.drafts, context.embed)
+        answers = iter(raw for raw, m in zip(generated, messages) if m is not None)
         verifier = None
         if context.embed is not None:
             verifier = Verifier(context.embed, [evidence(p.titles, d.keywords) for p, d in zip(prompts, drafts)],
@@ -210,7 +263,7 @@ class LLMNamer:
                 raw = next(answers)
                 names = [clean_name(a) for a in raw]
                 valid, reason, unsafe = [], None, False
-                shown = {_key(m["content"]) for m in msgs[1:-1] if m["role"] == "assistant"}
+                shown = {_key(n) for n in batch.example_names(msgs)}
                 for k, n in enumerate(names):
                     why = validate(n, prompt, draft, set())
                     if why is None and _key(n) in shown:  # a small model echoes an example's answer
