@@ -97,8 +97,9 @@ def test_chunks_cover_every_journey_once(n, per_call, slots):
 def test_generate_gives_every_journey_its_candidates_in_order():
     calls = []
 
-    def ask(msgs, temperature=0.0, seed=None, max_tokens=None):
+    def ask(msgs, temperature=0.0, seed=None, max_tokens=None, stop=None):
         calls.append((msgs[-1]["content"], temperature))
+        assert stop == ["\n\n", f"\n{msgs[-1]['content'].count(chr(10)) + 2}."]  # no line beyond the batch
         k = msgs[-1]["content"].count("\n") + 1
         return "\n".join(f"{i}. name {i} t{temperature}" for i in range(1, k + 1) if not (k == 2 and i == 2))
 
@@ -193,3 +194,24 @@ def test_real_model_names_a_batch_of_three_planted_journeys():
     assert nm.calls >= 1
     assert len({n.name.lower() for n in out}) == 3
     assert all(n.source.startswith("llm") for n in out), out
+
+
+# -- one journey per call after a shared prefix (per_call=1) ----------------------------------------
+def test_one_per_call_shares_one_prefix_and_asks_in_short_turns():
+    nm, llm = batch_namer(["Desktop astronomy apps", "Sourdough bread baking"], per_call=1, batch_examples=5)
+    out = nm.name_user(NamingContext("u", (ASTRO, BREAD)))
+    assert [(n.name, n.source) for n in out] == [("Desktop astronomy apps", "llm"), ("Sourdough bread baking", "llm")]
+    a, b = llm.requests
+    assert a[:-1] == b[:-1] and len(a) == 1 + 2 * 5 + 1  # the same system prompt and 5 examples: cached once
+    assert "what topic or hobby" in a[0]["content"]
+    assert a[-1]["content"] == 'Items: "Stellarium planetarium"; "KStars desktop planetarium"; "Celestia space simulator".'
+
+
+def test_one_per_call_retries_and_rejects_example_echoes():
+    nm, _ = batch_namer([], per_call=1)
+    echo = nm._fixed_examples()[0]
+    echo = echo.get("prompt_name") or echo["name"]
+    nm, llm = batch_namer([echo, "Desktop planetarium apps"], per_call=1)
+    out = nm.name_user(NamingContext("u", (ASTRO,)))
+    assert (out[0].name, out[0].source) == ("Desktop planetarium apps", "llm-retry")
+    assert llm.requests[1][-1]["content"].startswith("Not valid:")

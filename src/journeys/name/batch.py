@@ -37,10 +37,9 @@ _NUMBER = re.compile(r"^\s*\d{1,3}\.\s+")  # the numbering `numbered` writes
 _LINE = re.compile(r"^\s*(?:#|no\.?\s*)?(\d{1,3})\s*[.):\]-]\s*(.*)$", re.I)
 
 
-def group_line(titles: Sequence[str], keywords: Sequence[str] = (), n_titles: int = BATCH_TITLES,
-               chars: int = BATCH_TITLE_CHARS) -> str:
-    """One journey as a line of the batch: its first `n_titles` titles, each sanitised (one line,
-    no quotes or chat markers) and clipped, quoted; then its shared words when given."""
+def short_titles(titles: Sequence[str], n_titles: int = BATCH_TITLES, chars: int = BATCH_TITLE_CHARS) -> list[str]:
+    """The first `n_titles` distinct titles, each sanitised (one line, no quotes or chat markers)
+    and clipped to `chars` at a word boundary."""
     shown: list[str] = []
     for t in titles:
         s = clip(safety.sanitize_title(t, 2 * chars), chars)
@@ -48,10 +47,38 @@ def group_line(titles: Sequence[str], keywords: Sequence[str] = (), n_titles: in
             shown.append(s)
         if len(shown) == n_titles:
             break
-    line = "; ".join(f'"{s}"' for s in shown)
+    return shown
+
+
+def group_line(titles: Sequence[str], keywords: Sequence[str] = (), n_titles: int = BATCH_TITLES,
+               chars: int = BATCH_TITLE_CHARS) -> str:
+    """One journey as a line of the batch: its `short_titles`, quoted; then its shared words when given."""
+    line = "; ".join(f'"{s}"' for s in short_titles(titles, n_titles, chars))
     words = [clip(safety.sanitize_title(k, 30), 30) for k in keywords]
     words = [w for w in words if w]
     return f"{line} (words: {', '.join(words)})" if words else line
+
+
+SHARED_QUESTION = (" Each message lists the items of one interest. In 2 to 5 words, what topic or hobby do these "
+                   "items share? Answer with a descriptive noun phrase.")
+
+
+def item_turn(titles: Sequence[str], keywords: Sequence[str] = ()) -> str:
+    """One journey as a short user turn (the question is in the system prompt): its quoted titles
+    (already `short_titles`), then its shared words when given."""
+    quoted = "; ".join(f'"{t}"' for t in titles)
+    hint = f"\nWords they share: {', '.join(keywords)}." if keywords else ""
+    return f"Items: {quoted}.{hint}"
+
+
+def shared_prefix(examples: Sequence[dict], system: str) -> list[dict]:
+    """One journey per call: the system prompt with the question, then every example as a user
+    turn and its name; the same for every call of a run, so it stays in the slot's KV cache."""
+    messages = [{"role": "system", "content": system + SHARED_QUESTION}]
+    for e in examples:
+        messages.append({"role": "user", "content": item_turn(short_titles(e["titles"]))})
+        messages.append({"role": "assistant", "content": e.get("prompt_name") or e["name"]})
+    return messages
 
 
 def numbered(lines: Sequence[str]) -> str:
@@ -152,8 +179,10 @@ def generate(
     def one(part: list[int]) -> list[list[str]]:
         msgs = batch_messages(prefix, [groups[i] for i in part])
         budget = 12 * len(part) + 4
-        answers = [ask(msgs, max_tokens=budget)]
-        answers += [ask(msgs, temperature=temperature, seed=s, max_tokens=budget) for s in range(1, samples + 1)]
+        stop = ["\n\n", f"\n{len(part) + 1}."]  # no lines beyond the batch's
+        answers = [ask(msgs, max_tokens=budget, stop=stop)]
+        answers += [ask(msgs, temperature=temperature, seed=s, max_tokens=budget, stop=stop)
+                    for s in range(1, samples + 1)]
         parsed = [parse_numbered(a, len(part)) for a in answers]
         # one entry per answer, "" where the line was missing: the first is always the greedy one
         return [[p[j] or "" for p in parsed] for j in range(len(part))]

@@ -172,17 +172,19 @@ class LLMNamer:
         return f"{PROMPT_VERSION}:{shots}"
 
     def _ask(self, messages: list[dict], temperature: float = 0.0, seed: int | None = None,
-             max_tokens: int | None = None) -> str:
-        """One call (or its cached answer). `max_tokens` given: a batch call, answered on several
-        lines, so it stops at the end of the turn, not the first line."""
+             max_tokens: int | None = None, stop: Sequence[str] | None = None) -> str:
+        """One call (or its cached answer). A batch call gives `max_tokens` and its own `stop`
+        (its answer has several lines); otherwise the answer ends at the first line."""
         model = self.llm.name
         tokens = max_tokens or self.max_tokens
+        stop = list(stop) if stop else ["\n"]
         request = [messages, tokens] if temperature == 0 else [messages, tokens, temperature, seed]
+        if stop != ["\n"]:
+            request.append(stop)
         key = request_key(model, self.version, request)
         answer = self.cache.get(key)
         if answer is None:
             kw = {} if seed is None else {"seed": seed}
-            stop = ["\n\n"] if max_tokens else ["\n"]
             answer = self.llm.chat(messages, max_tokens=tokens, temperature=temperature, stop=stop, **kw)
             self.calls += 1
             self.cache.put(key, model, answer or "")
@@ -206,29 +208,44 @@ class LLMNamer:
             return build_messages(titles, fewshot=False, keywords=hint)
         return build_messages(titles, examples=self._selector(embed).select(titles, self.max_examples))
 
+    def _fixed_examples(self) -> list[dict]:
+        """`batch_examples` pool examples, sources taken in turn (evaluated domains excluded): the
+        same for every call, so the prompt's start stays in the KV cache."""
+        if not (self.fewshot and self.batch_examples):
+            return []
+        pool = self._selector(None).examples
+        by_source: dict[str, list[dict]] = {}
+        for e in pool:
+            by_source.setdefault(e["source"], []).append(e)
+        queues = [list(v) for _, v in sorted(by_source.items())]
+        examples: list[dict] = []
+        while len(examples) < min(self.batch_examples, len(pool)):
+            for q in queues:
+                if q and len(examples) < self.batch_examples:
+                    examples.append(q.pop(0))
+        return examples
+
     def _batch_prefix(self, embed) -> list[dict]:
-        """The fixed start of every batch prompt: `batch_examples` pool examples (sources taken in
-        turn, evaluated domains excluded), the same for every call so it stays in the KV cache."""
+        """The fixed start of every batch prompt (system prompt, the fixed examples as one exchange)."""
         prefix = getattr(self, "_prefix", None)
         if prefix is None:
-            examples = []
-            if self.fewshot and self.batch_examples:
-                pool = self._selector(None).examples
-                by_source: dict[str, list[dict]] = {}
-                for e in pool:
-                    by_source.setdefault(e["source"], []).append(e)
-                queues = [list(v) for _, v in sorted(by_source.items())]
-                while len(examples) < min(self.batch_examples, len(pool)):
-                    for q in queues:
-                        if q and len(examples) < self.batch_examples:
-                            examples.append(q.pop(0))
-            prefix = self._prefix = batch.prefix_messages(examples)
+            prefix = self._prefix = batch.prefix_messages(self._fixed_examples())
         return prefix
 
     def _generate(self, prompts, drafts, embed) -> tuple[list, list]:
         """Per journey: the messages a retry continues (None: no titles to show) and the raw
         candidates (greedy first), one journey per call or `per_call` per call."""
         runner = getattr(self.llm, "map", None)
+        if self.per_call == 1:  # one journey per call, the fixed examples first (a shared, cached prefix)
+            if getattr(self, "_shared", None) is None:
+                self._shared = batch.shared_prefix(self._fixed_examples(), load_pool(POOL_FILE)["system"])
+            kws = self.batch_keywords if self.fewshot else self.hint_keywords
+            messages = [self._shared + [{"role": "user", "content": batch.item_turn(
+                batch.short_titles(p.titles, self.batch_titles), d.keywords[:kws])}] if p.titles else None
+                for p, d in zip(prompts, drafts)]
+            jobs = [m for m in messages if m is not None]
+            answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
+            return messages, [next(answers) if m is not None else [] for m in messages]
         if self.per_call:
             kws = self.batch_keywords if self.fewshot else self.hint_keywords
             groups = [batch.group_line(p.titles, d.keywords[:kws], self.batch_titles) if p.titles else None
