@@ -186,14 +186,24 @@ def test_batch_and_per_journey_answers_are_cached_apart():
 
 
 @pytest.mark.slow
-def test_real_model_names_a_batch_of_three_planted_journeys():
+@pytest.mark.parametrize("per_call", [1, 3])
+def test_real_model_names_a_batch_of_three_planted_journeys(per_call):
     from journeys.embed import EMBEDDERS
+    from journeys.name.rules import prepare, validate
 
-    nm = NAMERS.create("llm", llm=local_llm(), response_cache=MemoryCache(), per_call=4, samples=0)
-    out = nm.name_user(NamingContext("u", (ASTRO, BREAD, CHESS), EMBEDDERS.create("hashing").embed))
-    assert nm.calls >= 1
+    llm = local_llm()
+    nm = NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), per_call=per_call, samples=0)
+    drafts = (ASTRO, BREAD, CHESS)
+    embed = EMBEDDERS.create("hashing").embed
+    out = nm.name_user(NamingContext("u", drafts, embed))
     assert len({n.name.lower() for n in out}) == 3
-    assert all(n.source.startswith("llm") for n in out), out
+    if per_call == 1:  # the default mode names all three itself, with valid names
+        assert all(n.source.startswith("llm") for n in out), out
+        for d, n in zip(drafts, out):
+            assert validate(n.name, prepare(d, 8, embed), d, set()) is None, n
+    else:  # one call answered all three lines
+        _, cands = nm._generate([prepare(d, 8, embed) for d in drafts], drafts, embed)
+        assert all(c[0] for c in cands), cands
 
 
 # -- one journey per call after a shared prefix (per_call=1) ----------------------------------------

@@ -1,20 +1,22 @@
-"""Batched name generation for the `llm` namer: several journeys per LLM call.
+"""Name generation for the `llm` namer that shares the prompt between calls (issue 11, throughput).
 
 Per-journey prompts with their own nearest examples share no prefix, so every journey pays its
-whole prompt (~400 tokens) at prefill speed. Here one call names `per_call` journeys:
+whole prompt (~400 tokens) at prefill speed, the cost that bounds names/s on 2 cores. Both modes
+here start every call with a **fixed prefix** (the system prompt and `batch_examples` pool
+examples, the same for every call of a run), which llama.cpp keeps in each slot's KV cache
+(`cache_prompt`) and evaluates once:
 
-- a **fixed prefix** (system prompt, then one user turn listing `examples` pool examples as
-  numbered groups of titles and one assistant turn naming them line by line) that is the same
-  for every call of a run, so llama.cpp keeps it in each slot's KV cache and evaluates it once;
-- the batch: one numbered line per journey with its few most representative titles (sanitised,
-  short, quoted), optionally the journey's best keywords;
-- the answer: one numbered name per line, read back by `parse_numbered` (a missing or garbled
-  line leaves that journey without a candidate from the call: the namer's retry and keyword
-  fallback take over).
+- `per_call=1` (`shared_prefix`, `item_turn`): one journey per call, as a short user turn with its
+  few most representative titles (sanitised, clipped, quoted); the question sits in the system
+  prompt. ~45 new prompt tokens and ~5 generated tokens per name; the backend's slots (`map`)
+  decode several journeys in one batch.
+- `per_call=K>1` (`prefix_messages`, `group_line`, `parse_numbered`): K journeys per call as
+  numbered lines, answered one numbered name per line; a missing or garbled line leaves that
+  journey without a candidate from the call. Fewer tokens still, but the 0.5B model copies titles
+  and shifts names between lines (docs/naming.md, Throughput).
 
-The chunks of a user's journeys are spread over the backend's slots (`map`), so llama.cpp decodes
-them in one batch. `generate` returns what the namer's selection loop consumes: for every journey
-the messages a retry continues (the prefix plus that journey alone) and its raw candidates.
+Both return what the namer's selection loop consumes: per journey the messages a retry continues
+and its raw candidates (greedy first, then `samples` sampled answers of the same prompt).
 """
 
 from __future__ import annotations
