@@ -130,7 +130,8 @@ class ScriptedLLM:
 
 def batch_namer(answers, **kw):
     llm = ScriptedLLM(answers)
-    return NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), **{"samples": 0, "per_call": 4, **kw}), llm
+    return NAMERS.create("llm", llm=llm, response_cache=MemoryCache(),
+                         **{"samples": 0, "per_call": 4, "batch_keywords": 0, **kw}), llm
 
 
 def test_batch_mode_names_several_journeys_in_one_call():
@@ -181,7 +182,7 @@ def test_batch_and_per_journey_answers_are_cached_apart():
     nm, _ = batch_namer(["1. Desktop astronomy apps"])
     assert "batch4" in nm.version
     nm.name_user(NamingContext("u", (ASTRO,)))
-    again = NAMERS.create("llm", llm=ScriptedLLM([]), response_cache=nm.cache, samples=0, per_call=4)
+    again = NAMERS.create("llm", llm=ScriptedLLM([]), response_cache=nm.cache, samples=0, per_call=4, batch_keywords=0)
     assert again.name_user(NamingContext("u", (ASTRO,)))[0].name == "Desktop astronomy apps" and again.calls == 0
 
 
@@ -225,3 +226,12 @@ def test_one_per_call_retries_and_rejects_example_echoes():
     out = nm.name_user(NamingContext("u", (ASTRO,)))
     assert (out[0].name, out[0].source) == ("Desktop planetarium apps", "llm-retry")
     assert llm.requests[1][-1]["content"].startswith("Not valid:")
+
+
+def test_default_is_one_per_call_with_keywords_and_no_samples():
+    llm = ScriptedLLM(["Desktop astronomy apps"])
+    nm = NAMERS.create("llm", llm=llm, response_cache=MemoryCache())
+    assert (nm.per_call, nm.samples, nm.batch_keywords) == (1, 0, 3)
+    nm.name_user(NamingContext("u", (ASTRO,)))
+    assert llm.requests[0][-1]["content"].endswith("\nWords they share: planetarium.") and nm.calls == 1
+    assert NAMERS.create("llm", llm=llm, per_call=0, cache=False).samples == 2  # the per-journey mode keeps 2

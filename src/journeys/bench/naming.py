@@ -221,7 +221,7 @@ def throughput(
             drafts = []
     opts = {k: v for k, v in (llm_options or {}).items() if k in ("model",)}
     # the namer's own defaults unless the caller set them (what is measured is the default mode)
-    namer_opts = {k: v for k, v in (llm_options or {}).items() if k in ("samples", "per_call")}
+    namer_opts = {k: v for k, v in (llm_options or {}).items() if k in ("samples", "per_call", "batch_keywords")}
     out = {}
     for t in threads:
         llm = LocalLLM(threads=t, parallel=parallel, **opts)

@@ -16,9 +16,11 @@ the reason; only then does the keyword name (the best keyword phrase by the same
 With a local backend of several slots (`parallel`), the journeys of a user are prompted
 concurrently and llama.cpp decodes them in one batch.
 
-`per_call` > 0 names that many journeys per LLM call (`journeys.name.batch`): a fixed few-shot
-prefix that stays in the KV cache, then one numbered line of titles per journey; the candidates
-then go through the same rules, verifier, retry and fallback.
+By default (`per_call=1`, issue 11 throughput) the examples are not chosen per journey: a fixed
+prefix (system prompt with the question, 8 pool examples) stays in llama.cpp's KV cache and each
+call evaluates only the journey's short turn (`journeys.name.batch`); `per_call=0` is the
+per-journey mode above, `per_call=K` numbered batches of K journeys. Every mode's candidates go
+through the same rules, verifier, retry and fallback.
 """
 
 from __future__ import annotations
@@ -101,9 +103,10 @@ class LLMNamer:
     ...), fewshot (bool), max_examples, fewshot_exclude (pool sources never shown),
     fewshot_exclude_keys, samples (extra sampled candidates), temperature, distinct (verifier
     weight), max_titles, cache (a path, True for the default file, or False), or an `llm` /
-    `response_cache` object. per_call > 0: that many journeys per call (`journeys.name.batch`),
-    with batch_examples fixed examples, batch_titles titles and batch_keywords keywords per
-    journey; 0: one journey per call with its own nearest examples."""
+    `response_cache` object. per_call (default 1): journeys per call after a fixed, cached prefix
+    (`journeys.name.batch`), with batch_examples fixed examples, batch_titles titles and
+    batch_keywords keywords per journey; 0: one journey per call with its own nearest examples
+    (samples default 2 there, 0 otherwise)."""
 
     name = "llm"
 
@@ -114,16 +117,16 @@ class LLMNamer:
         max_titles: int = 8,
         max_examples: int = 4,
         max_tokens: int = 16,
-        samples: int = 2,
+        samples: int | None = None,
         temperature: float = 0.8,
         distinct: float = 0.5,
         hint_keywords: int = 4,
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
-        per_call: int = 0,
+        per_call: int = 1,
         batch_examples: int = 8,
         batch_titles: int = batch.BATCH_TITLES,
-        batch_keywords: int = 0,
+        batch_keywords: int = 3,
         cache: bool | str = True,
         llm=None,
         response_cache: ResponseCache | None = None,
@@ -134,13 +137,14 @@ class LLMNamer:
         self.max_titles = max_titles
         self.max_examples = max_examples
         self.max_tokens = max_tokens
-        self.samples = samples
+        self.per_call = max(0, int(per_call))
+        # extra candidates: cheap for per-journey prompts (2), decoding that costs names/s otherwise (0)
+        self.samples = (2 if self.per_call == 0 else 0) if samples is None else samples
         self.temperature = temperature
         self.distinct = distinct
         self.hint_keywords = hint_keywords
         self.fewshot_exclude = tuple(fewshot_exclude)
         self.fewshot_exclude_keys = tuple(fewshot_exclude_keys)
-        self.per_call = max(0, int(per_call))
         self.batch_examples = batch_examples
         self.batch_titles = batch_titles
         self.batch_keywords = batch_keywords
