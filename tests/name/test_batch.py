@@ -228,9 +228,11 @@ def test_one_per_call_retries_and_rejects_example_echoes():
     assert llm.requests[1][-1]["content"].startswith("Not valid:")
 
 
-def test_default_is_one_per_call_with_keywords_and_no_samples():
+def test_one_per_call_defaults_to_keywords_and_no_samples():
+    assert (NAMERS.create("llm", llm=ScriptedLLM([]), cache=False).per_call,
+            NAMERS.create("llm", llm=ScriptedLLM([]), cache=False).samples) == (0, 2)  # the default mode
     llm = ScriptedLLM(["Desktop astronomy apps"])
-    nm = NAMERS.create("llm", llm=llm, response_cache=MemoryCache())
+    nm = NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), per_call=1)
     assert (nm.per_call, nm.samples, nm.batch_keywords) == (1, 0, 3)
     nm.name_user(NamingContext("u", (ASTRO,)))
     assert llm.requests[0][-1]["content"].endswith("\nWords they share: planetarium.") and nm.calls == 1

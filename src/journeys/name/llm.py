@@ -16,11 +16,11 @@ the reason; only then does the keyword name (the best keyword phrase by the same
 With a local backend of several slots (`parallel`), the journeys of a user are prompted
 concurrently and llama.cpp decodes them in one batch.
 
-By default (`per_call=1`, issue 11 throughput) the examples are not chosen per journey: a fixed
-prefix (system prompt with the question, 8 pool examples) stays in llama.cpp's KV cache and each
-call evaluates only the journey's short turn (`journeys.name.batch`); `per_call=0` is the
-per-journey mode above, `per_call=K` numbered batches of K journeys. Every mode's candidates go
-through the same rules, verifier, retry and fallback.
+`per_call=1` (issue 11 throughput; not the default: it loses quality on the emoji domain) chooses
+no examples per journey: a fixed prefix (system prompt with the question, 8 pool examples) stays in
+llama.cpp's KV cache and each call evaluates only the journey's short turn (`journeys.name.batch`);
+`per_call=K` puts K journeys in one call as numbered lines. Every mode's candidates go through the
+same rules, verifier, retry and fallback.
 """
 
 from __future__ import annotations
@@ -103,10 +103,10 @@ class LLMNamer:
     ...), fewshot (bool), max_examples, fewshot_exclude (pool sources never shown),
     fewshot_exclude_keys, samples (extra sampled candidates), temperature, distinct (verifier
     weight), max_titles, cache (a path, True for the default file, or False), or an `llm` /
-    `response_cache` object. per_call (default 1): journeys per call after a fixed, cached prefix
-    (`journeys.name.batch`), with batch_examples fixed examples, batch_titles titles and
-    batch_keywords keywords per journey; 0: one journey per call with its own nearest examples
-    (samples default 2 there, 0 otherwise)."""
+    `response_cache` object. per_call: 0 (default) one journey per call with its own nearest
+    examples; K >= 1 journeys per call after a fixed, cached prefix (`journeys.name.batch`), with
+    batch_examples fixed examples, batch_titles titles and batch_keywords keywords per journey
+    (samples default 2 for per_call 0, 0 otherwise)."""
 
     name = "llm"
 
@@ -123,7 +123,7 @@ class LLMNamer:
         hint_keywords: int = 4,
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
-        per_call: int = 1,
+        per_call: int = 0,
         batch_examples: int = 8,
         batch_titles: int = batch.BATCH_TITLES,
         batch_keywords: int = 3,
