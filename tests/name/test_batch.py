@@ -186,24 +186,32 @@ def test_batch_and_per_journey_answers_are_cached_apart():
     assert again.name_user(NamingContext("u", (ASTRO,)))[0].name == "Desktop astronomy apps" and again.calls == 0
 
 
+PLANTED = (
+    draft(["Stellarium planetarium software for the desktop", "KStars desktop planetarium with star maps",
+           "Celestia planetarium: space and star maps", "Star maps for amateur astronomy"], ("planetarium", "star maps")),
+    draft(["Sourdough bread starter feeding guide", "Overnight country sourdough bread loaf",
+           "Scoring sourdough bread dough", "Whole wheat sourdough bread"], ("sourdough", "bread")),
+    draft(["Chess game database viewer", "Chess engine for shogi and chess", "Chess clock for two chess players",
+           "Chess openings trainer"], ("chess",)),
+)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("per_call", [1, 3])
 def test_real_model_names_a_batch_of_three_planted_journeys(per_call):
     from journeys.embed import EMBEDDERS
     from journeys.name.rules import prepare, validate
 
-    llm = local_llm()
-    nm = NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), per_call=per_call, samples=0)
-    drafts = (ASTRO, BREAD, CHESS)
+    nm = NAMERS.create("llm", llm=local_llm(), response_cache=MemoryCache(), per_call=per_call, samples=0)
     embed = EMBEDDERS.create("hashing").embed
-    out = nm.name_user(NamingContext("u", drafts, embed))
+    out = nm.name_user(NamingContext("u", PLANTED, embed))
     assert len({n.name.lower() for n in out}) == 3
-    if per_call == 1:  # the default mode names all three itself, with valid names
-        assert all(n.source.startswith("llm") for n in out), out
-        for d, n in zip(drafts, out):
-            assert validate(n.name, prepare(d, 8, embed), d, set()) is None, n
+    for d, n in zip(PLANTED, out):  # every name passes the rules, whoever proposed it
+        assert validate(n.name, prepare(d, 8, embed), d, set()) is None, out
+    if per_call == 1:
+        assert sum(n.source.startswith("llm") for n in out) >= 2, out
     else:  # one call answered all three lines
-        _, cands = nm._generate([prepare(d, 8, embed) for d in drafts], drafts, embed)
+        _, cands = nm._generate([prepare(d, 8, embed) for d in PLANTED], PLANTED, embed)
         assert all(c[0] for c in cands), cands
 
 
