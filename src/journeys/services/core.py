@@ -17,6 +17,7 @@ from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
 from journeys.store import Store, user_order
+from journeys.threads import blas_threads
 from journeys.types import Journey
 
 
@@ -130,7 +131,8 @@ def _partition_part(shared: bytes, users: list) -> list:
     """One executor task: rebuild the fitted model from its bytes and partition these users."""
     from journeys.model import FittedModel, partition_users
 
-    return partition_users(FittedModel.from_bytes(shared), users)
+    with blas_threads(1):
+        return partition_users(FittedModel.from_bytes(shared), users)
 
 
 def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
@@ -159,8 +161,6 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     """Recompute journeys from what the store holds: refit the global model (a versioned artifact,
     reused when nothing changed), then every user whose inputs (their events, the settings, the
     model version) changed since their journeys were computed, or the given users when `force`."""
-    from journeys.services.living import compute_user, save_user
-
     progress = progress or QuietProgress()
     t = time.perf_counter()
     events = store.events()
@@ -177,6 +177,29 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
+    with blas_threads(1):  # many small products: one BLAS thread each (journeys/threads.py)
+        n_j, changed, unassigned = _per_user(pipe, store, settings, progress, wanted, by_user, digests)
+    secs["extract_and_name"] = time.perf_counter() - t
+    return DiscoverSummary(
+        run_id=run_id,
+        ingest=ingest,
+        not_interest=sum(1 for e in events if not pipe.is_interest(e)),
+        users=len(wanted),
+        journeys=n_j,
+        users_changed=changed,
+        unassigned_items=unassigned,
+        items_embedded=pipe.embedded_,
+        quarantine_file=quarantine_file,
+        seconds={k: round(v, 3) for k, v in secs.items()},
+    )
+
+
+def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progress, wanted: list[str],
+              by_user: dict[str, list], digests: dict[str, str]) -> tuple[int, int, int]:
+    """Partition (on the executor), identity, naming, the stages after naming, and the store, for
+    the wanted users; returns (journeys, users changed, unassigned items)."""
+    from journeys.services.living import compute_user, save_user
+
     parts = partition_in_batch(pipe, settings, [(u, by_user[u]) for u in wanted])
     n_j = changed = unassigned = 0
     results = {}
@@ -194,19 +217,7 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
         store.set_input_digest(user, digests[user])
         n_j += len(res.journeys)
         unassigned += len(res.unassigned)
-    secs["extract_and_name"] = time.perf_counter() - t
-    return DiscoverSummary(
-        run_id=run_id,
-        ingest=ingest,
-        not_interest=sum(1 for e in events if not pipe.is_interest(e)),
-        users=len(wanted),
-        journeys=n_j,
-        users_changed=changed,
-        unassigned_items=unassigned,
-        items_embedded=pipe.embedded_,
-        quarantine_file=quarantine_file,
-        seconds={k: round(v, 3) for k, v in secs.items()},
-    )
+    return n_j, changed, unassigned
 
 
 def list_users(store: Store) -> list[dict]:
