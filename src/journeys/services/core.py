@@ -117,6 +117,7 @@ def refresh(store: Store, settings: Settings, progress: Progress | None = None,
 def _config_digest(settings: Settings, model_version: str) -> str:
     conf = settings.model_dump(mode="json")
     conf.pop("db", None)
+    conf.pop("batch", None)  # where the work runs does not change its results (tests/services/test_batch_discover.py)
     return hashlib.sha256(json.dumps([conf, model_version], sort_keys=True, default=str).encode()).hexdigest()
 
 
