@@ -224,16 +224,17 @@ class Expander:
         key = normalise(journey_name)
         versions = [(src, f"{src.version(ctx)}:{ctx.catalogue.digest}:{self.pool}:{self.ground_threshold}")
                     for src in self.sources]
-        cached = (ctx.kv.get_expansion(key) if ctx.kv is not None else ctx.memo.get(key)) or {}
+        # the run's memo first: a name met again in this run is not read (and decoded) again
+        cached = ctx.memo.get(key)
+        if cached is None:
+            cached = (ctx.kv.get_expansion(key) if ctx.kv is not None else None) or {}
         fresh = {v: cached[v] for _, v in versions if v in cached}
         for src, version in versions:
             if version not in fresh:
                 fresh[version] = self._ground(src, journey_name, ctx)
-        if fresh != cached:
-            if ctx.kv is not None:
-                ctx.kv.put_expansion(key, fresh)
-            else:
-                ctx.memo[key] = fresh
+        if fresh != cached and ctx.kv is not None:
+            ctx.kv.put_expansion(key, fresh)
+        ctx.memo[key] = fresh
         return [c for _, v in versions for c in fresh[v]]
 
     def _ground(self, src: CandidateSource, journey_name: str, ctx: ExpandContext) -> list[dict]:
@@ -244,7 +245,8 @@ class Expander:
         known = ctx.catalogue.id_set
         for c in cands:
             v = np.asarray(c.vector) if c.vector else vecs.get(c.name)
-            items = tuple(i for i in c.items if i in known)[: self.pool] or (
+            held = c.items if known.issuperset(c.items) else tuple(i for i in c.items if i in known)
+            items = tuple(held[: self.pool]) or (
                 ctx.catalogue.nearest(v, self.pool, self.ground_threshold) if v is not None else ())
             if items:  # grounded; a candidate with no catalogue items is dropped
                 found.append({"name": c.name, "source": src.name, "score": c.score, "items": list(items)})
