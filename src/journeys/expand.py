@@ -261,12 +261,14 @@ class Expander:
         key = normalise(name) if by_name else ""
         votes = ctx.peers.votes(key, weights) if ctx.peers is not None and weights else {}
         fresh = [i for i in items if i not in mine]
-        # votes are sums of positive weights: voted items first (most votes, then position), then
-        # the rest in position order -- the order of sorting all by (-votes, position)
+        # the order of sorting every item by (-votes, position), sorting only the voted ones: those
+        # with votes above 0 first, then the unvoted in position order, then any below 0
         voted = sorted((-v, p) for p, i in enumerate(fresh) if (v := votes.get(i, 0.0)))
-        order = [p for _, p in voted[: self.items]]
+        above = [p for nv, p in voted if nv < 0]
+        order = above[: self.items]
         if len(order) < self.items:
             order += [p for p, i in enumerate(fresh) if not votes.get(i, 0.0)][: self.items - len(order)]
+            order += [p for nv, p in voted if nv > 0][: self.items - len(order)]
         return tuple(fresh[p] for p in order)
 
     def weights(self, ctx: ExpandContext) -> dict[str, float]:
