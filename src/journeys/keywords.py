@@ -134,7 +134,22 @@ class KeywordModel:
         nz = np.flatnonzero(score > 0)
         # best first; ties broken by the term itself so results never depend on hashing
         # (a longer phrase wins a tie: 'sci fi' beats 'sci' and 'fi' when all three score alike)
-        order = sorted(nz, key=lambda j: (-round(float(score[j]), 9), -self.terms_[j].count(" "), self.terms_[j]))
+        key = lambda j: (-round(float(score[j]), 9), -self.terms_[j].count(" "), self.terms_[j])  # noqa: E731
+        head = 4 * self.top_n
+        if len(nz) > head:
+            # Sort only the best terms first: those whose rounded score is at least that of the
+            # `head`-th best (rounding is monotone, so they lead the full order, in the same order).
+            # If the rules below skip too many of them, fall back to the full order.
+            vals = score[nz]
+            floor = float(np.partition(vals, len(vals) - head)[len(vals) - head])
+            near = nz[vals >= floor - 2e-9]  # a rounded tie is within 1e-9
+            best = sorted((j for j in near if round(float(score[j]), 9) >= round(floor, 9)), key=key)
+            chosen = self._choose(best)
+            if len(chosen) == self.top_n:
+                return chosen
+        return self._choose(sorted(nz, key=key))
+
+    def _choose(self, order) -> list[str]:
         chosen: list[str] = []
         for j in order:
             term = str(self.terms_[j])
