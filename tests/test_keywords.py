@@ -79,10 +79,20 @@ def test_catalogue_share_and_broad_terms_known_answers():
     assert abs(km.catalogue_share("ukulele") - 3 / 6) < 1e-6  # 3 of the 6 items carry it
     assert abs(km.catalogue_share("kratky") - 1 / 6) < 1e-6
     assert km.catalogue_share("never seen") == 0.0
-    assert km.broad(["ukulele", "kratky", "pizza"], share=0.4) == ("ukulele",)
+    # in a catalogue of six items no word is a category, whatever its share
+    assert km.broad(["ukulele", "kratky", "pizza"], share=0.4) == ()
+    # 12 of 40 items carry 'drama' (30%), 10 carry 'ukulele' (25%), 2 carry 'kratky' (5%)
+    texts = {f"d{i}": f"drama film {i}" for i in range(12)}
+    texts |= {f"u{i}": f"ukulele song {i}" for i in range(10)}
+    texts |= {f"k{i}": "kratky hydroponics" for i in range(2)}
+    texts |= {f"x{i}": f"other thing {i}" for i in range(16)}
+    km = KeywordModel().fit(texts)
+    assert km.broad(["drama", "ukulele", "kratky"], share=0.2) == ("drama", "ukulele")
+    assert km.broad(["drama", "ukulele", "kratky"], share=0.28) == ("drama",)
+    assert km.broad(["drama", "ukulele", "kratky"], share=0.01) == ("drama", "ukulele")  # kratky: 2 items
     # the same answers from the stored arrays (what ingest and rename load)
     again = KeywordModel().load_state(km.state())
-    assert again.broad(["ukulele", "kratky", "pizza"], share=0.4) == ("ukulele",)
+    assert again.broad(["drama", "ukulele", "kratky"], share=0.28) == ("drama",)
 
 
 def test_a_broad_best_keyword_is_qualified_by_the_journeys_own_word():

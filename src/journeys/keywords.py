@@ -36,6 +36,7 @@ def _analyzer(stop_words: frozenset[str], ngram_range: tuple[int, int]):
 
 
 BROAD_SHARE = 0.01  # a term one item in a hundred carries is a category, not a journey's own word
+BROAD_MIN_ITEMS = 10  # ... and at least this many items
 
 
 class KeywordModel:
@@ -126,9 +127,12 @@ class KeywordModel:
         return 0.0 if j is None else float(1.0 / np.expm1(self.global_idf_[j]))
 
     def broad(self, terms: Sequence[str], share: float = BROAD_SHARE) -> tuple[str, ...]:
-        """The terms that at least `share` of the whole catalogue carries: a category many items
-        share ('drama', 'sci fi'), which names no one's journey on its own."""
-        return tuple(t for t in terms if self.catalogue_share(t) >= share)
+        """The terms that at least `share` of the whole catalogue, and at least BROAD_MIN_ITEMS
+        items, carry: a category many items share ('drama', 'sci fi'), which names no one's
+        journey on its own (in a catalogue of a dozen items no word is a category)."""
+        n = self.X_.shape[0] if getattr(self, "X_", None) is not None else 0
+        return tuple(t for t in terms
+                     if self.catalogue_share(t) >= share and self.catalogue_share(t) * n >= BROAD_MIN_ITEMS - 1e-6)
 
     def _top(self, score: np.ndarray) -> list[str]:
         nz = np.flatnonzero(score > 0)
