@@ -68,12 +68,12 @@ def titles_of(case) -> list[str]:
     return titles
 
 
-def run_case(case, llm, embedder):
+def run_case(case, llm, embedder, **options):
     titles = titles_of(case)
     items = {f"i{k}": Item(f"i{k}", t) for k, t in enumerate(titles)}
     t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
     events = [Event("u", f"i{k}", t0 + timedelta(hours=k)) for k in range(len(titles))]
-    namer = NAMERS.create("llm", llm=llm, response_cache=MemoryCache())
+    namer = NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), **options)
     pipe = Pipeline(Settings(), None, embedder=embedder, clusterer=OneCluster(), namer=namer)
     pipe.prepare(items, events)
     (journey,) = pipe.run_user("u", events).journeys
@@ -106,7 +106,12 @@ def hashing():
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_an_obedient_model_never_names_the_journey_after_the_payload(case, hashing):
     llm = ObedientLLM(case)
-    journey = run_case(case, llm, hashing)
+    journey = run_case(case, llm, hashing)  # keyword phrases compete with the model's answers
+    assert not hijacked(journey.name, case), (journey.name, journey.name_source)
+    if case["kind"] != "plain-spam":  # the fair answer passes the rules: no fallback
+        assert journey.name_source in ("llm", "keywords-verified"), journey
+    llm = ObedientLLM(case)
+    journey = run_case(case, llm, hashing, keyword_candidates=0)  # the model's answers alone
     assert not hijacked(journey.name, case), (journey.name, journey.name_source)
     if case["kind"] != "plain-spam":
         # the injected titles never reach the model, so its fair answer is kept ...
