@@ -83,11 +83,14 @@ def test_valid_names_are_used():
 
 @pytest.mark.parametrize("bad", ["Movies", "Stuff I like", "Astronomy", "Stellarium planetarium",
                                  "A very long name that goes on and on", ""])
-def test_invalid_name_is_retried_once_with_the_reason(bad):
+def test_invalid_name_is_retried_once_with_a_fresh_question(bad):
     nm, llm = namer([bad, "Desktop astronomy apps"])
     out = nm.name_user(NamingContext("u", (ASTRO,)))
     assert (out[0].name, out[0].source) == ("Desktop astronomy apps", "llm-retry")
-    assert llm.requests[1][-1]["content"].startswith("Not valid:")
+    # asked afresh, without examples and without the rejected answer (the 0.5B model repeats it)
+    assert [m["role"] for m in llm.requests[1]] == ["system", "user"]
+    assert llm.requests[1][-1]["content"].endswith("not a single word.")
+    assert "Words they share: planetarium." in llm.requests[1][-1]["content"]
 
 
 def test_second_failure_falls_back_to_keywords():
@@ -192,7 +195,7 @@ def test_namer_chooses_the_best_sample_and_keeps_names_unique():
 
 
 def test_keyword_fallback_only_when_no_candidate_is_valid():
-    nm, _ = namer(["Movies", "Stuff", "Astronomy", "Movies"], samples=2)  # three candidates, then the retry
+    nm, _ = namer(["Movies", "Stuff", "Astronomy", "Movies", "Stuff", "Things"], samples=2)  # 3 candidates, 3 retried
     out = nm.name_user(NamingContext("u", (ASTRO,)))
     assert out[0].source == "keywords-fallback"
     nm, _ = namer(["Movies", "Stuff", "Desktop astronomy apps"], samples=2)
@@ -290,10 +293,11 @@ def test_fallback_takes_the_best_valid_keyword_phrase_after_a_failed_retry():
     embed = _minilm_free_embed()
     stars = draft(["Planetarium star maps for the desktop", "KStars planetarium star maps",
                    "Celestia planetarium star maps"], ("planetarium star maps", "desktop"))
-    nm, llm = namer(["Movies", "Stuff", "Movies", "Things"], samples=2)  # three candidates, then the retry
+    nm, llm = namer(["Movies", "Stuff", "Movies", "Things", "Art", "Art"], samples=2)  # 3 candidates, 3 retried
     out = nm.name_user(NamingContext("u", (stars,), embed))
     assert (out[0].name, out[0].source) == ("Planetarium Star Maps", "keywords-fallback")
-    assert len(llm.requests) == 4 and nm.trace_[0]["retry"] is not None and nm.trace_[0]["retry"] != "ok"
-    nm, _ = namer(["Movies", "Stuff", "Movies", "Planetarium star map apps"], samples=2, keyword_penalty=1.0)
+    assert len(llm.requests) == 6 and nm.trace_[0]["retry"] is not None and nm.trace_[0]["retry"] != "ok"
+    nm, _ = namer(["Movies", "Stuff", "Movies", "Art", "Planetarium star map apps", "Art"], samples=2,
+                  keyword_penalty=1.0)
     out = nm.name_user(NamingContext("u", (stars,), embed))
     assert (out[0].name, out[0].source, nm.trace_[0]["retry"]) == ("Planetarium star map apps", "llm-retry", "ok")

@@ -6,12 +6,14 @@ titles, and proposes several names: the greedy answer plus `samples` sampled ans
 prompt (the prompt stays in the slot's KV cache, so each extra candidate costs only its few
 generated tokens). Every candidate passes the rules (`journeys.name.rules`: 2-6 words, not a copy
 of one title, not generic, supported by several titles, no echoed instructions or injected words)
-and `journeys.safety`; the verifier (`journeys.name.verify`) ranks the survivors by similarity to
-the journey's titles and keywords and distinctness from the user's other journeys, and the best
-name not yet used by the user wins. When no candidate survives, the model is asked once more with
-the reason; only then does the keyword name (the best keyword phrase by the same verifier) stand in.
-`NamedJourney.source`: "llm" (the greedy answer won), "llm-sample" (a sampled one), "llm-retry",
-"keywords-fallback", "keywords-unsafe" (the LLM names were unsafe) or "neutral".
+and `journeys.safety`, and so do the journey's best keyword phrases; the verifier
+(`journeys.name.verify`) ranks all survivors by similarity to the journey's titles and keywords and
+distinctness from the user's other journeys, and the best wins. When no LLM candidate survives, the
+question is asked afresh (no examples, other words, greedy and sampled); only when that fails too
+does a keyword phrase stand in as the fallback. `NamedJourney.source`: "llm" (the greedy answer
+won), "llm-sample" (a sampled one), "llm-retry", "keywords-verified" (an LLM candidate passed but a
+keyword phrase scored higher), "keywords-fallback" (no LLM candidate passed), "keywords-unsafe" (the
+LLM names were unsafe) or "neutral".
 
 With a local backend of several slots (`parallel`), the journeys of a user are prompted
 concurrently and llama.cpp decodes them in one batch.
@@ -245,22 +247,18 @@ class LLMNamer:
             why = "unsafe"
         return why
 
-    def _retry(self, msgs: list[dict], answer: str, reason: str) -> list[str]:
-        """Few-shot: the model hears its answer was not valid, and why (one more answer). Zero-shot:
-        a small model repeats its rejected answer when it sees it, so the question is asked afresh
-        in other words, greedy and sampled like the first round."""
-        if self.fewshot:
-            return [clean_name(self._ask(msgs + [{"role": "assistant", "content": answer},
-                                                 {"role": "user", "content": f"Not valid: {reason}. "
-                                                                             "Answer with a better name only."}]))]
-        question = msgs[-1]["content"].split("\nIn 2 to 5 words")[0]
-        fresh = msgs[:-1] + [{"role": "user", "content": question + RETRY_QUESTION}]
-        return [clean_name(a) for a in self._candidates(fresh)]
+    def _retry(self, titles: Sequence[str], keywords: Sequence[str]) -> list[str]:
+        """The question asked afresh, in other words and without examples, greedy and sampled like
+        the first round: shown its rejected answer and the reason, the 0.5B model repeats it."""
+        question = user_prompt(titles, list(keywords)[: self.hint_keywords]).split("\nIn 2 to 5 words")[0]
+        system = load_pool(POOL_FILE)["system"]
+        return [clean_name(a) for a in self._candidates([{"role": "system", "content": system},
+                                                         {"role": "user", "content": question + RETRY_QUESTION}])]
 
     def _select(self, i, draft, prompt, msgs, raw, clean_draft, keyword_name, used, verifier):
         """Best-of-n for journey `i`: the LLM candidates and the best keyword phrases that pass the
-        rules compete under the verifier; the best unused one wins. No valid LLM candidate: one retry
-        with the reason; still none: the best keyword phrase is the fallback."""
+        rules compete under the verifier; the best wins. No valid LLM candidate: one retry (`_retry`);
+        still none: the best keyword phrase is the fallback."""
         names = [clean_name(a) for a in raw]
         shown = {_key(m["content"]) for m in (msgs or [])[1:-1] if m["role"] == "assistant"}
         reasons = [self._check(n, prompt, draft, shown, used) for n in names]
@@ -282,9 +280,8 @@ class LLMNamer:
 
         result = best(llm + kws) if llm else None
         unsafe = "unsafe" in reasons
-        if msgs is not None and not llm:  # no LLM candidate passed: ask once more, with the reason
-            reason = next((r for r in reasons if r), "no answer")
-            retried = self._retry(msgs, names[0] if names and names[0] else "(no answer)", reason)
+        if msgs is not None and not llm:  # no LLM candidate passed: ask once more
+            retried = self._retry(prompt.titles, clean_draft.keywords)
             checked = [(n, self._check(n, prompt, draft, shown, used)) for n in retried]
             for n, w in checked:
                 if w is None and n not in [v for v, _ in llm]:
