@@ -37,3 +37,25 @@ def test_keyword_names_are_unique_within_a_user():
     assert names[0] == "Ukulele"
     assert len({n.lower() for n in names}) == 3
     assert names[2] == "C"  # no keywords: the first title
+
+
+def test_catalogue_share_and_broad_terms_known_answers():
+    km = KeywordModel().fit(TEXTS)
+    assert abs(km.catalogue_share("ukulele") - 3 / 6) < 1e-6  # 3 of the 6 items carry it
+    assert abs(km.catalogue_share("kratky") - 1 / 6) < 1e-6
+    assert km.catalogue_share("never seen") == 0.0
+    assert km.broad(["ukulele", "kratky", "pizza"], share=0.4) == ("ukulele",)
+    # the same answers from the stored arrays (what ingest and rename load)
+    again = KeywordModel().load_state(km.state())
+    assert again.broad(["ukulele", "kratky", "pizza"], share=0.4) == ("ukulele",)
+
+
+def test_a_broad_best_keyword_is_qualified_by_the_journeys_own_word():
+    genre = JourneyDraft("u", ("a",), ("Star Wars (1977)",), ("sci fi", "lucas", "adventure"), broad=("sci fi", "adventure"))
+    own = JourneyDraft("u", ("b",), ("Vertigo (1958)",), ("hitchcock", "mystery"), broad=("mystery",))
+    only_broad = JourneyDraft("u", ("c",), ("Heat (1995)",), ("crime", "action"), broad=("crime", "action"))
+    names = [n.name for n in KeywordsNamer().name_user(NamingContext("u", (genre, own, only_broad)))]
+    assert names == ["Lucas Sci Fi", "Hitchcock", "Action Crime"]
+    # without the catalogue's view every keyword is the journey's own: the best keyword stands alone
+    plain = JourneyDraft("u", ("a",), ("Star Wars (1977)",), ("sci fi", "lucas"))
+    assert [n.name for n in KeywordsNamer().name_user(NamingContext("u", (plain,)))] == ["Sci Fi"]

@@ -1,5 +1,6 @@
 """`journeys name` / `journeys judge` / `journeys bench naming|judge` (llm_cli), end to end."""
 
+import dataclasses
 import json
 from datetime import datetime, timezone
 
@@ -70,3 +71,24 @@ def test_bench_naming_command_json_last_line(data_dir):
     assert res.exit_code == 0, res.output
     last = json.loads(res.stdout.strip().splitlines()[-1])
     assert set(last["namers"]) == {"keywords"} and "n_excluded_fewshot" in last["namers"]["keywords"]
+
+
+def test_name_command_qualifies_broad_keywords_with_the_stored_keyword_model(db, monkeypatch):
+    """`journeys name` sees the catalogue through the stored keyword model: 'bread', which most
+    of the catalogue carries, is qualified by the journey's own word; 'planetarium' is not."""
+    from journeys.keywords import KeywordModel
+    from journeys.pipeline import dump_arrays
+    from journeys.store import open_store
+
+    monkeypatch.setenv("JOURNEYS_NAME__BROAD_SHARE", "0.5")
+    texts = {"a": "sourdough bread", "b": "bread loaf", "c": "bread dough", "x": "bread rolls",
+             "d": "planetarium", "e": "planetarium stars"}
+    with open_store(db) as store:
+        j1, j2 = store.journeys("u1")
+        store.replace_journeys("u1", [dataclasses.replace(j1, keywords=("bread", "sourdough")), j2], [])
+        store.put_artifact("keywords:test", dump_arrays(KeywordModel().fit(texts).state()))
+        store.put_artifact("keywords:current", b"keywords:test")
+    res = CliRunner().invoke(_app(), ["name", "--db", str(db), "--namer", "keywords", "-q"])
+    assert res.exit_code == 0, res.output
+    with open_store(db) as store:
+        assert [j.name for j in store.journeys("u1")] == ["Sourdough Bread", "Planetarium"]

@@ -76,6 +76,8 @@ class ExtractSettings(BaseModel):
 class NameSettings(BaseModel):
     namer: str = "keywords"
     keywords_top_n: int = 8
+    # a keyword that this share of the catalogue carries is a category: a name qualifies it
+    broad_share: float = Field(0.01, gt=0, le=1)
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)  # namer options, by name
 
     def options(self, namer: str | None = None) -> dict[str, Any]:

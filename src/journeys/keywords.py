@@ -35,6 +35,9 @@ def _analyzer(stop_words: frozenset[str], ngram_range: tuple[int, int]):
     return analyze
 
 
+BROAD_SHARE = 0.01  # a term one item in a hundred carries is a category, not a journey's own word
+
+
 class KeywordModel:
     """Fit once on every item's text; then score terms for groups of one user's items."""
 
@@ -62,6 +65,7 @@ class KeywordModel:
         df = np.asarray(self.X_.sum(axis=0)).ravel()
         self.global_idf_ = np.log1p(self.X_.shape[0] / np.maximum(df, 1.0))
         self.terms_ = self.vectorizer_.get_feature_names_out()
+        self.__dict__.pop("term_index_", None)
         return self
 
     def state(self) -> dict[str, np.ndarray]:
@@ -84,6 +88,7 @@ class KeywordModel:
             return self
         self.X_ = sparse.csr_matrix((a["data"], a["indices"], a["indptr"]), shape=tuple(a["shape"].tolist()))
         self.terms_ = a["terms"]
+        self.__dict__.pop("term_index_", None)
         self.global_idf_ = a["global_idf"]
         return self
 
@@ -110,6 +115,20 @@ class KeywordModel:
             score = shares[k] ** 2 * self.global_idf_ * user_idf
             out.append(self._top(score))
         return out
+
+    def catalogue_share(self, term: str) -> float:
+        """The share of all items whose text carries `term` (0 for a term the model never saw)."""
+        if getattr(self, "X_", None) is None:
+            return 0.0
+        if not hasattr(self, "term_index_"):
+            self.term_index_ = {str(t): j for j, t in enumerate(self.terms_)}
+        j = self.term_index_.get(term)
+        return 0.0 if j is None else float(1.0 / np.expm1(self.global_idf_[j]))
+
+    def broad(self, terms: Sequence[str], share: float = BROAD_SHARE) -> tuple[str, ...]:
+        """The terms that at least `share` of the whole catalogue carries: a category many items
+        share ('drama', 'sci fi'), which names no one's journey on its own."""
+        return tuple(t for t in terms if self.catalogue_share(t) >= share)
 
     def _top(self, score: np.ndarray) -> list[str]:
         nz = np.flatnonzero(score > 0)

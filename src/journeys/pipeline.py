@@ -264,7 +264,8 @@ class Pipeline:
             near = rows[np.argsort(-(hist.vectors[rows] @ centroid), kind="stable")]
             titles = tuple(self.items_[i].title for i in ids)
             drafts.append(JourneyDraft(user_id, tuple(ids), titles, tuple(kw),
-                                       tuple(self.items_[hist.item_ids[i]].title for i in near)))
+                                       tuple(self.items_[hist.item_ids[i]].title for i in near),
+                                       self.keywords.broad(kw, self.settings.name.broad_share)))
             stamps = [t for i in ids for t in stats.get(i, [])]
             evidence = tuple(hist.item_ids[i] for i in near[:N_EVIDENCE])
             partial.append((centroid, evidence, len(stamps), min(stamps), max(stamps)))

@@ -23,6 +23,7 @@ class JourneyDraft:
     titles: tuple[str, ...]
     keywords: tuple[str, ...]
     representative_titles: tuple[str, ...] = ()
+    broad: tuple[str, ...] = ()  # keywords that much of the whole catalogue carries (categories)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,20 @@ def representative(journey, items: dict, store=None, embedder_name: str | None =
     return tuple(titles[k] for k in np.argsort(-sims, kind="stable"))
 
 
+def stored_keyword_model(store):
+    """The keyword model in use (`keywords:current`), or None when the store keeps none."""
+    if not hasattr(store, "get_artifact"):
+        return None
+    key = store.get_artifact("keywords:current")
+    blob = store.get_artifact(key.decode()) if key else None
+    if blob is None:
+        return None
+    from journeys.keywords import KeywordModel
+    from journeys.pipeline import load_arrays
+
+    return KeywordModel().load_state(load_arrays(blob))
+
+
 def rename_users(store, namer, users: Sequence[str] | None = None, settings=None,
                  tick: Callable[[int], None] | None = None) -> dict[str, int]:
     """Name every stored journey of `users` (all users when None) with `namer`; store the names.
@@ -50,6 +64,14 @@ def rename_users(store, namer, users: Sequence[str] | None = None, settings=None
             template = settings.embed.template
         except Exception:  # noqa: BLE001 - representative order is a nicety, never a failure
             embedder_name = None
+    keyword_model = stored_keyword_model(store)
+    broad_share = settings.name.broad_share if settings is not None else None
+
+    def broad(keywords):
+        if keyword_model is None:
+            return ()
+        return keyword_model.broad(keywords, broad_share) if broad_share else keyword_model.broad(keywords)
+
     targets = list(users) if users else sorted({j.user_id for j in store.journeys()})
     counts: dict[str, int] = {}
     for user in targets:
@@ -61,7 +83,7 @@ def rename_users(store, namer, users: Sequence[str] | None = None, settings=None
         items = store.items(sorted({i for j in journeys for i in j.item_ids}))
         drafts = tuple(
             JourneyDraft(user, j.item_ids, tuple(items[i].title for i in j.item_ids if i in items), j.keywords,
-                         representative(j, items, store, embedder_name, template))
+                         representative(j, items, store, embedder_name, template), broad(j.keywords))
             for j in journeys
         )
         named = namer.name_user(NamingContext(user, drafts, embed))
