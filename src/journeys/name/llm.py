@@ -266,7 +266,9 @@ class LLMNamer:
         for k, (n, why) in enumerate(zip(names, reasons)):
             if why is None and n not in [v for v, _ in llm]:
                 llm.append((n, "llm" if k == 0 else "llm-sample"))
-        phrases = keyword_phrases(clean_draft.keywords, self.keyword_candidates) if self.keyword_candidates else []
+        # the keywords namer's own name (a broad category qualified: "Lucas Sci Fi") and the best phrases
+        phrases = (list(dict.fromkeys([keyword_name, *keyword_phrases(clean_draft.keywords, self.keyword_candidates)]))
+                   if self.keyword_candidates else [])
         kws = [(p, "keywords-verified") for p in phrases
                if p not in [n for n, _ in llm] and self._check(p, prompt, draft, shown, used) is None]
         trace = {"names": names, "reasons": reasons, "retry": None, "keyword_candidates": len(kws)}
