@@ -107,3 +107,28 @@ def test_grounded_safe_deduplicated_ranked_and_cached_in_the_store(tmp_path):
         out = exp.expand(ExpandContext(me, CATALOGUE, PEERS, embed, store))
         assert llm.calls == calls  # kept in the table: a name is expanded once
         assert [j.related for j in out] == [("Homemade bread",), ()]
+
+
+def test_items_for_a_user_follow_votes_then_position_like_a_full_sort():
+    """Property: `for_user` orders a candidate's new items as sorting all of them by (-votes,
+    position) does, whatever the votes (ties, none, negative)."""
+    from hypothesis import given, settings, strategies as st
+
+    class Votes:
+        def __init__(self, table):
+            self.table = table
+
+        def votes(self, key, weights):
+            return self.table
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.0, -1.0]), min_size=0, max_size=30), st.integers(1, 12))
+    def check(values, n):
+        items = [f"i{k}" for k in range(len(values))]
+        table = {i: v for i, v in zip(items, values) if v}
+        exp = Expander(items=n)
+        ctx = ExpandContext([], CATALOGUE, Votes(table))
+        want = sorted(range(len(items)), key=lambda p: (-table.get(items[p], 0.0), p))[:n]
+        assert exp.for_user("x", items, ctx, {"someone": 1.0}) == tuple(items[p] for p in want)
+
+    check()

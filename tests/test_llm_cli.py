@@ -81,8 +81,9 @@ def test_name_command_qualifies_broad_keywords_with_the_stored_keyword_model(db,
     from journeys.store import open_store
 
     monkeypatch.setenv("JOURNEYS_NAME__BROAD_SHARE", "0.5")
-    texts = {"a": "sourdough bread", "b": "bread loaf", "c": "bread dough", "x": "bread rolls",
-             "d": "planetarium", "e": "planetarium stars"}
+    texts = {"a": "sourdough bread", "b": "bread loaf", "c": "bread dough", "d": "planetarium",
+             "e": "planetarium stars", **{f"b{i}": f"bread rolls {i}" for i in range(10)},
+             **{f"x{i}": f"telescope {i}" for i in range(5)}}  # 13 of 20 items carry 'bread'
     with open_store(db) as store:
         j1, j2 = store.journeys("u1")
         store.replace_journeys("u1", [dataclasses.replace(j1, keywords=("bread", "sourdough")), j2], [])

@@ -63,13 +63,19 @@ class Catalogue:
         return cls(ids, m)
 
     def __contains__(self, item_id: str) -> bool:
+        return item_id in self.id_set
+
+    @property
+    def id_set(self) -> frozenset[str]:
         if not hasattr(self, "_set"):
             self._set = frozenset(self.ids)
-        return item_id in self._set
+        return self._set
 
     @property
     def digest(self) -> str:
-        return hashlib.sha1("\x1f".join(self.ids).encode()).hexdigest()[:12]
+        if not hasattr(self, "_digest"):
+            self._digest = hashlib.sha1("\x1f".join(self.ids).encode()).hexdigest()[:12]
+        return self._digest
 
     def nearest(self, vector: np.ndarray, k: int, min_sim: float) -> tuple[str, ...]:
         if not len(self.ids) or not len(vector) or len(vector) != self.matrix.shape[1]:
@@ -176,15 +182,23 @@ class CollaborativeSource:
             holders |= {peers.journeys[r].user_id for r in np.flatnonzero(peers.matrix @ x >= self.near)}
         need = max(1, min(self.support, len(holders) - 1))
         scored = []
-        for k in peers.names():
-            co = len(holders & peers.holders(k))
+        for k, co in peers.co_holders(holders).items():
             if k == key or co < need:
                 continue
-            prior = len(peers.holders(k)) / peers.users
+            prior = len(peers.holder_set(k)) / peers.users
             scored.append((co / len(holders) / prior ** self.alpha, k))
         best = sorted(scored, key=lambda t: (-t[0], t[1]))[: self.n]
-        return [Candidate(peers.display_name(k), round(s, 6), tuple(float(v) for v in peers.name_vector(k)),
+        return [Candidate(peers.display_name(k), round(s, 6), peers.name_vector_tuple(k),
                           tuple(peers.name_items(k, self.pool))) for s, k in best]
+
+
+def _met(ctx: ExpandContext) -> frozenset[str]:
+    """The items the user has met (seen, or in their journeys); kept on the context."""
+    got = getattr(ctx, "_met", None)
+    if got is None or got[0] is not ctx.journeys or got[1] is not ctx.seen:
+        got = (ctx.journeys, ctx.seen, frozenset(ctx.seen.union(*(j.item_ids for j in ctx.journeys))))
+        ctx._met = got
+    return got[2]
 
 
 class Expander:
@@ -198,33 +212,41 @@ class Expander:
         self.sources = [EXPANSION_SOURCES.create(s, **params.get(s, {})) for s in sources]
         self.per_journey, self.items, self.pool, self.neighbours = per_journey, items, pool, neighbours
         self.ground_threshold, self.same = ground_threshold, same
+        self._shown: dict[str, bool] = {}  # candidate name -> safe to show (a pure check, memoised)
+
+    def showable(self, name: str) -> bool:
+        if name not in self._shown:
+            self._shown[name] = safety.is_safe(name) and not safety.echoes_instructions(name)
+        return self._shown[name]
 
     def grounded(self, journey_name: str, ctx: ExpandContext) -> list[dict]:
         """Grounded, safe candidates for a journey name from every source (cached by name)."""
         key = normalise(journey_name)
         versions = [(src, f"{src.version(ctx)}:{ctx.catalogue.digest}:{self.pool}:{self.ground_threshold}")
                     for src in self.sources]
-        cached = (ctx.kv.get_expansion(key) if ctx.kv is not None else ctx.memo.get(key)) or {}
+        # the run's memo first: a name met again in this run is not read (and decoded) again
+        cached = ctx.memo.get(key)
+        if cached is None:
+            cached = (ctx.kv.get_expansion(key) if ctx.kv is not None else None) or {}
         fresh = {v: cached[v] for _, v in versions if v in cached}
         for src, version in versions:
             if version not in fresh:
                 fresh[version] = self._ground(src, journey_name, ctx)
-        if fresh != cached:
-            if ctx.kv is not None:
-                ctx.kv.put_expansion(key, fresh)
-            else:
-                ctx.memo[key] = fresh
+        if fresh != cached and ctx.kv is not None:
+            ctx.kv.put_expansion(key, fresh)
+        ctx.memo[key] = fresh
         return [c for _, v in versions for c in fresh[v]]
 
     def _ground(self, src: CandidateSource, journey_name: str, ctx: ExpandContext) -> list[dict]:
-        cands = [c for c in src.candidates(journey_name, ctx)
-                 if safety.is_safe(c.name) and not safety.echoes_instructions(c.name)]
+        cands = [c for c in src.candidates(journey_name, ctx) if self.showable(c.name)]
         need = [c.name for c in cands if not c.vector]
         vecs = dict(zip(need, ctx.embed(need))) if need and ctx.embed is not None else {}
         found = []
+        known = ctx.catalogue.id_set
         for c in cands:
             v = np.asarray(c.vector) if c.vector else vecs.get(c.name)
-            items = tuple(i for i in c.items if i in ctx.catalogue)[: self.pool] or (
+            held = c.items if known.issuperset(c.items) else tuple(i for i in c.items if i in known)
+            items = tuple(held[: self.pool]) or (
                 ctx.catalogue.nearest(v, self.pool, self.ground_threshold) if v is not None else ())
             if items:  # grounded; a candidate with no catalogue items is dropped
                 found.append({"name": c.name, "source": src.name, "score": c.score, "items": list(items)})
@@ -235,18 +257,25 @@ class Expander:
         """The candidate's `items` best for this user: new to them, ranked by the votes of their
         collaborative neighbours (`weights`) among the journeys of that name (all their journeys
         when no peer journey has the name, or not `by_name`), then by the candidate's own order."""
-        mine = set(ctx.seen).union(*(j.item_ids for j in ctx.journeys))
+        mine = _met(ctx)
         key = normalise(name) if by_name else ""
         votes = ctx.peers.votes(key, weights) if ctx.peers is not None and weights else {}
         fresh = [i for i in items if i not in mine]
-        order = sorted(range(len(fresh)), key=lambda p: (-votes.get(fresh[p], 0.0), p))
-        return tuple(fresh[p] for p in order[: self.items])
+        # the order of sorting every item by (-votes, position), sorting only the voted ones: those
+        # with votes above 0 first, then the unvoted in position order, then any below 0
+        voted = sorted((-v, p) for p, i in enumerate(fresh) if (v := votes.get(i, 0.0)))
+        above = [p for nv, p in voted if nv < 0]
+        order = above[: self.items]
+        if len(order) < self.items:
+            order += [p for p, i in enumerate(fresh) if not votes.get(i, 0.0)][: self.items - len(order)]
+            order += [p for nv, p in voted if nv > 0][: self.items - len(order)]
+        return tuple(fresh[p] for p in order)
 
     def weights(self, ctx: ExpandContext) -> dict[str, float]:
         user = next((j.user_id for j in ctx.journeys), None)
         if ctx.peers is None or user is None:
             return {}
-        return ctx.peers.neighbours(user, ctx.seen.union(*(j.item_ids for j in ctx.journeys)), self.neighbours)
+        return ctx.peers.neighbours(user, _met(ctx), self.neighbours)
 
     def expand_user(self, ctx: ExpandContext) -> list[Expansion]:
         """The user's candidates, best first, one per normalised name, scored by the sum over the

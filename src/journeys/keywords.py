@@ -36,6 +36,7 @@ def _analyzer(stop_words: frozenset[str], ngram_range: tuple[int, int]):
 
 
 BROAD_SHARE = 0.01  # a term one item in a hundred carries is a category, not a journey's own word
+BROAD_MIN_ITEMS = 10  # ... and at least this many items
 
 
 class KeywordModel:
@@ -126,15 +127,33 @@ class KeywordModel:
         return 0.0 if j is None else float(1.0 / np.expm1(self.global_idf_[j]))
 
     def broad(self, terms: Sequence[str], share: float = BROAD_SHARE) -> tuple[str, ...]:
-        """The terms that at least `share` of the whole catalogue carries: a category many items
-        share ('drama', 'sci fi'), which names no one's journey on its own."""
-        return tuple(t for t in terms if self.catalogue_share(t) >= share)
+        """The terms that at least `share` of the whole catalogue, and at least BROAD_MIN_ITEMS
+        items, carry: a category many items share ('drama', 'sci fi'), which names no one's
+        journey on its own (in a catalogue of a dozen items no word is a category)."""
+        n = self.X_.shape[0] if getattr(self, "X_", None) is not None else 0
+        return tuple(t for t in terms
+                     if self.catalogue_share(t) >= share and self.catalogue_share(t) * n >= BROAD_MIN_ITEMS - 1e-6)
 
     def _top(self, score: np.ndarray) -> list[str]:
         nz = np.flatnonzero(score > 0)
         # best first; ties broken by the term itself so results never depend on hashing
         # (a longer phrase wins a tie: 'sci fi' beats 'sci' and 'fi' when all three score alike)
-        order = sorted(nz, key=lambda j: (-round(float(score[j]), 9), -self.terms_[j].count(" "), self.terms_[j]))
+        key = lambda j: (-round(float(score[j]), 9), -self.terms_[j].count(" "), self.terms_[j])  # noqa: E731
+        head = 4 * self.top_n
+        if len(nz) > head:
+            # Sort only the best terms first: those whose rounded score is at least that of the
+            # `head`-th best (rounding is monotone, so they lead the full order, in the same order).
+            # If the rules below skip too many of them, fall back to the full order.
+            vals = score[nz]
+            floor = float(np.partition(vals, len(vals) - head)[len(vals) - head])
+            near = nz[vals >= floor - 2e-9]  # a rounded tie is within 1e-9
+            best = sorted((j for j in near if round(float(score[j]), 9) >= round(floor, 9)), key=key)
+            chosen = self._choose(best)
+            if len(chosen) == self.top_n:
+                return chosen
+        return self._choose(sorted(nz, key=key))
+
+    def _choose(self, order) -> list[str]:
         chosen: list[str] = []
         for j in order:
             term = str(self.terms_[j])

@@ -116,7 +116,15 @@ def bench_naming_cmd(
     base_url: Optional[str] = BASE_URL,
     model: Optional[str] = MODEL,
     parallel: int = PARALLEL,
-    samples: int = typer.Option(2, "--samples", help="sampled name candidates per journey besides the greedy one"),
+    samples: Optional[int] = typer.Option(None, "--samples",
+                                          help="sampled name candidates per journey besides the greedy one "
+                                               "[default: the llm namer's]"),
+    per_call: Optional[int] = typer.Option(None, "--per-call",
+                                           help="journeys per LLM call (0: one, with its own examples) "
+                                                "[default: the llm namer's]"),
+    prompt_keywords: Optional[int] = typer.Option(None, "--prompt-keywords",
+                                                  help="with --per-call >= 1: the journey's best keywords shown "
+                                                       "with its titles [default: the llm namer's]"),
     speed_threads: Optional[str] = typer.Option(
         None, "--speed-threads", help="also measure local-model names/s at these thread counts, e.g. 1,2"),
     speed_n: int = typer.Option(16, "--speed-n", help="journeys in the speed measurement"),
@@ -129,7 +137,8 @@ def bench_naming_cmd(
     from journeys.bench import naming
 
     opts = _llm_options(backend, threads, base_url, model, parallel)
-    opts["samples"] = samples
+    opts.update({k: v for k, v in (("samples", samples), ("per_call", per_call), ("batch_keywords", prompt_keywords))
+                 if v is not None})
     if llm_cache:
         opts["cache_file"] = str(llm_cache)
     result: dict = {}

@@ -39,6 +39,7 @@ class PeerIndex:
     _rows: dict = field(default_factory=dict, repr=False)  # normalised name -> journey rows
     _items: dict = field(default_factory=dict, repr=False)  # user -> items of their journeys
     _holders: dict = field(default_factory=dict, repr=False)  # item -> users whose journeys hold it
+    _memo: dict = field(default_factory=dict, repr=False)  # answers that depend on the index only
 
     @classmethod
     def of(cls, journeys: Sequence[Journey]) -> "PeerIndex":
@@ -52,16 +53,23 @@ class PeerIndex:
                 index._holders.setdefault(i, set()).add(j.user_id)
         return index
 
+    def _cached(self, key: tuple, make):
+        """The index does not change once built, so per-name answers are computed once."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
     @property
     def digest(self) -> str:
-        return hashlib.sha1("\x1f".join(f"{j.journey_id}:{j.name}" for j in self.journeys).encode()).hexdigest()[:12]
+        return self._cached(("digest",), lambda: hashlib.sha1(
+            "\x1f".join(f"{j.journey_id}:{j.name}" for j in self.journeys).encode()).hexdigest()[:12])
 
     @property
     def users(self) -> int:
         return len(self._items)
 
     def names(self) -> list[str]:
-        return sorted(self._rows)
+        return list(self._cached(("names",), lambda: tuple(sorted(self._rows))))
 
     def rows(self, key: str) -> list[int]:
         return self._rows.get(key, [])
@@ -71,16 +79,45 @@ class PeerIndex:
         return self.journeys[rows[0]].name if rows else key
 
     def holders(self, key: str) -> set[str]:
-        return {self.journeys[r].user_id for r in self.rows(key)}
+        return set(self.holder_set(key))
+
+    def holder_set(self, key: str) -> frozenset[str]:
+        """`holders`, shared (do not modify)."""
+        return self._cached(("holders", key), lambda: frozenset(self.journeys[r].user_id for r in self.rows(key)))
+
+    def user_names(self) -> dict[str, frozenset[str]]:
+        """user -> the normalised names of their journeys in the index."""
+        def make() -> dict[str, frozenset[str]]:
+            out: dict[str, set[str]] = {}
+            for key, rows in self._rows.items():
+                for r in rows:
+                    out.setdefault(self.journeys[r].user_id, set()).add(key)
+            return {u: frozenset(ks) for u, ks in out.items()}
+        return self._cached(("user_names",), make)
 
     def name_vector(self, key: str) -> np.ndarray | None:
         rows = self.rows(key)
-        return unit(self.matrix[rows].mean(axis=0)) if rows else None
+        return self._cached(("vector", key), lambda: unit(self.matrix[rows].mean(axis=0))) if rows else None
+
+    def name_vector_tuple(self, key: str) -> tuple[float, ...]:
+        """`name_vector` as a tuple of floats (how a candidate carries it)."""
+        return self._cached(("vector_tuple", key), lambda: tuple(self.name_vector(key).tolist()))
+
+    def co_holders(self, users: Iterable[str]) -> dict[str, int]:
+        """name -> how many of `users` hold a journey of that name (names held by none left out)."""
+        names_of = self.user_names()
+        out: dict[str, int] = {}
+        for u in users:
+            for k in names_of.get(u, ()):
+                out[k] = out.get(k, 0) + 1
+        return out
 
     def name_items(self, key: str, k: int) -> list[str]:
         """The items of the journeys named `key`, held by most of them first (ties: id)."""
-        counts = Counter(i for r in self.rows(key) for i in self.journeys[r].item_ids)
-        return [i for i, _ in sorted(counts.items(), key=lambda t: (-t[1], t[0]))[:k]]
+        def make() -> tuple[str, ...]:
+            counts = Counter(i for r in self.rows(key) for i in self.journeys[r].item_ids)
+            return tuple(i for i, _ in sorted(counts.items(), key=lambda t: (-t[1], t[0])))
+        return list(self._cached(("items", key), make)[:k])
 
     def neighbours(self, user: str, items: Iterable[str] = (), k: int = 50) -> dict[str, float]:
         """The `k` users whose journeys' items are nearest (cosine of item sets) to `user`'s
@@ -99,8 +136,10 @@ class PeerIndex:
         out: Counter = Counter()
         rows = self.rows(key)
         if rows:
-            for r in rows:
-                w = weights.get(self.journeys[r].user_id)
+            by_user = self._cached(("user_rows", key), lambda: _group_rows(self.journeys, rows))
+            # only the weighted users' rows, in index order (so the sums add up in the same order)
+            for r in sorted(r for v in weights if v in by_user for r in by_user[v]):
+                w = weights[self.journeys[r].user_id]
                 if w:
                     for i in self.journeys[r].item_ids:
                         out[i] += w
@@ -109,3 +148,10 @@ class PeerIndex:
                 for i in self._items.get(v, ()):
                     out[i] += w
         return out
+
+
+def _group_rows(journeys: Sequence[Journey], rows: Sequence[int]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for r in rows:
+        out.setdefault(journeys[r].user_id, []).append(r)
+    return out

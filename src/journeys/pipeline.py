@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -87,6 +88,7 @@ class Pipeline:
         self.embedded_ = 0  # how many texts the last prepare() actually had to embed
         self.instructive_: dict[str, bool] = {}  # item id -> its title or description reads as an instruction
         self.model_version_ = ""  # digest of the global fit in use
+        self.seconds_: dict[str, float] = {}  # wall seconds of prepare()'s parts
 
     # -- global preparation -----------------------------------------------------------------
     def is_interest(self, event: Event) -> bool:
@@ -98,8 +100,13 @@ class Pipeline:
         self.items_ = {k: v for k, v in items.items() if k in used}
         template = self.settings.embed.template
         self.texts_ = {k: item_text(v, template) for k, v in self.items_.items()}
+        t = time.perf_counter()
         self.vectors_ = self.embed_texts(self.texts_)
+        self.seconds_ = {"embed": time.perf_counter() - t}
+        t = time.perf_counter()
         self.fit_keywords()
+        self.seconds_["fit_keywords"] = time.perf_counter() - t
+        t = time.perf_counter()
         by_user: dict[str, list[Event]] = {}
         for e in events:
             by_user.setdefault(e.user_id, []).append(e)
@@ -107,6 +114,7 @@ class Pipeline:
         # the digest needs ids and texts only; vectors are stacked only if the fit must run
         self.fit_clusterer(Corpus([self.history(u, evs, vectors=False) for u, evs in users]),
                            lambda: Corpus([self.history(u, evs) for u, evs in users]))
+        self.seconds_["fit_clusterer"] = time.perf_counter() - t
         return self
 
     def fit_clusterer(self, corpus: Corpus, full=None) -> None:

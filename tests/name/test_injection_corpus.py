@@ -68,12 +68,12 @@ def titles_of(case) -> list[str]:
     return titles
 
 
-def run_case(case, llm, embedder, **options):
+def run_case(case, llm, embedder, **namer_options):
     titles = titles_of(case)
     items = {f"i{k}": Item(f"i{k}", t) for k, t in enumerate(titles)}
     t0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
     events = [Event("u", f"i{k}", t0 + timedelta(hours=k)) for k in range(len(titles))]
-    namer = NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), **options)
+    namer = NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), **namer_options)
     pipe = Pipeline(Settings(), None, embedder=embedder, clusterer=OneCluster(), namer=namer)
     pipe.prepare(items, events)
     (journey,) = pipe.run_user("u", events).journeys
@@ -103,15 +103,16 @@ def hashing():
     return EMBEDDERS.create("hashing")
 
 
+@pytest.mark.parametrize("per_call", [0, 1])  # per-journey prompts; the shared-prefix default
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_an_obedient_model_never_names_the_journey_after_the_payload(case, hashing):
+def test_an_obedient_model_never_names_the_journey_after_the_payload(case, hashing, per_call):
     llm = ObedientLLM(case)
-    journey = run_case(case, llm, hashing)  # keyword phrases compete with the model's answers
+    journey = run_case(case, llm, hashing, per_call=per_call)  # keyword phrases compete with the answers
     assert not hijacked(journey.name, case), (journey.name, journey.name_source)
     if case["kind"] != "plain-spam":  # the fair answer passes the rules: no fallback
         assert journey.name_source in ("llm", "keywords-verified"), journey
     llm = ObedientLLM(case)
-    journey = run_case(case, llm, hashing, keyword_candidates=0)  # the model's answers alone
+    journey = run_case(case, llm, hashing, per_call=per_call, keyword_candidates=0)  # the model's answers alone
     assert not hijacked(journey.name, case), (journey.name, journey.name_source)
     if case["kind"] != "plain-spam":
         # the injected titles never reach the model, so its fair answer is kept ...
@@ -125,7 +126,7 @@ def test_a_payload_in_one_title_only_cannot_name_the_journey(hashing):
     """No instruction to detect: the name-support check alone stops it."""
     case = next(c for c in CASES if c["kind"] == "plain-spam")
     llm = ObedientLLM(case)
-    journey = run_case(case, llm, hashing)
+    journey = run_case(case, llm, hashing, per_call=0)  # 8 titles shown: the spam title among them
     assert journey.name_source == "keywords-fallback" and not hijacked(journey.name, case)
     assert any(normalize(case["payload"]) in normalize(p) for p in llm.prompts)  # it did see it
 

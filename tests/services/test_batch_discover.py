@@ -31,6 +31,15 @@ def test_a_pool_of_local_workers_gives_the_in_process_journeys(tmp_path, synth):
     assert got == expected and s1.journeys == s2.journeys > 0
 
 
+def test_changing_the_executor_recomputes_nobody(tmp_path, synth):
+    """Where the work runs is not an input: a rerun with 2 workers after an in-process run finds
+    every user's inputs unchanged."""
+    with SQLiteStore(tmp_path / "one.db") as store:
+        first, expected = _discover(store, synth)
+        again, got = _discover(store, synth, executor="local", workers=2)
+    assert first.users > 0 and again.users == 0 and got == expected
+
+
 @pytest.mark.slow
 def test_postgres_with_ray_gives_the_journeys_of_sqlite_with_local(tmp_path, synth, postgres_url):
     pytest.importorskip("ray")

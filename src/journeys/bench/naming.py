@@ -242,21 +242,29 @@ def throughput(
             contexts.append(NamingContext(user, tuple(drafts), emb.embed))
             drafts = []
     opts = {k: v for k, v in (llm_options or {}).items() if k in ("model",)}
+    # the namer's own defaults unless the caller set them (what is measured is the default mode)
+    namer_opts = {k: v for k, v in (llm_options or {}).items() if k in ("samples", "per_call", "batch_keywords")}
     out = {}
     for t in threads:
         llm = LocalLLM(threads=t, parallel=parallel, **opts)
-        nm = NAMERS.create("llm", llm=llm, fewshot=fewshot, response_cache=MemoryCache(),
-                           samples=(llm_options or {}).get("samples", 2))
+        nm = NAMERS.create("llm", llm=llm, fewshot=fewshot, response_cache=MemoryCache(), **namer_opts)
         start = time.perf_counter()
         nm.name_user(contexts[0])
         cold = time.perf_counter() - start
+        before = dict(llm.totals)
         start = time.perf_counter()
+        sources: Counter = Counter()
         for ctx in contexts[1:]:
-            nm.name_user(ctx)
+            sources.update(n.source for n in nm.name_user(ctx))
         warm = time.perf_counter() - start
         n_warm = sum(len(ctx.drafts) for ctx in contexts[1:])
+        used = {k: llm.totals[k] - before[k] for k in before}
+        per_name = {f"{k}_per_name": round(used[k] / n_warm, 1) for k in ("prompt_n", "cache_n", "predicted_n")} if n_warm else {}
         out[str(t)] = {"cold_first_user_s": round(cold, 2),
                        "warm_names_per_s": round(n_warm / warm, 3) if warm else None,
-                       "llm_calls": nm.calls, "parallel": parallel}
+                       "warm_names": n_warm, "warm_llm_calls": used["calls"], **per_name,
+                       "llm_calls": nm.calls, "cache_hits": nm.cache.hits, "parallel": parallel,
+                       "warm_sources": dict(sorted(sources.items()))}
         llm.close()
-    return {"n": n, "fewshot": fewshot, "samples": nm.samples, "model": llm.name, "threads": out}
+    return {"n": n, "fewshot": fewshot, "samples": nm.samples, "per_call": nm.per_call, "model": llm.name,
+            "threads": out}

@@ -18,13 +18,18 @@ from rich.console import Console
 from rich.table import Table
 
 
+CPU_S: dict[str, float] = {}  # CPU seconds (user + system) of the last child run per command
+
+
 def _timed_child(args: list[str]) -> tuple[float, float]:
-    """Run the CLI in a child process; return (wall seconds, peak RSS in MiB)."""
+    """Run the CLI in a child process; return (wall seconds, peak RSS in MiB). Its CPU seconds go
+    to CPU_S[args[0]]: on a busy machine they grow far less than wall seconds do."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "journeys.cli", *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    CPU_S[args[0]] = usage.ru_utime + usage.ru_stime
     stderr = proc.stderr.read() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"journeys {' '.join(args)} failed: {stderr.strip()}")
@@ -46,8 +51,12 @@ def run(dataset: str = "movielens-small", workdir: str | None = None, reps: int 
     for leftover in tmp.glob("bench.*"):
         leftover.unlink()
     args = ["discover", "--dataset", dataset, "--db", str(db), "-q"]
+    load_before = os.getloadavg()[0]
     cold_s, cold_mib = _timed_child(args)
+    cold_cpu = CPU_S["discover"]
     warm_s, warm_mib = _timed_child(args)
+    warm_cpu = CPU_S["discover"]
+    load_after = os.getloadavg()[0]
     with SQLiteStore(db) as store:
         runs = store.runs()
         cold, warm = runs[0]["stats"], runs[1]["stats"]
@@ -76,6 +85,11 @@ def run(dataset: str = "movielens-small", workdir: str | None = None, reps: int 
         "items_embedded": cold["items_embedded"],
         "cold_s": round(cold_s, 2),
         "warm_s": round(warm_s, 2),
+        "cold_cpu_s": round(cold_cpu, 2),
+        "warm_cpu_s": round(warm_cpu, 2),
+        "load_average": [round(load_before, 2), round(load_after, 2)],
+        "cold_stage_s": {k: v for k, v in sec.items() if not k.endswith("_cpu")},
+        "cold_stage_cpu_s": {k[:-4]: v for k, v in sec.items() if k.endswith("_cpu")},
         "peak_mib_cold": round(cold_mib, 1),
         "peak_mib_warm": round(warm_mib, 1),
         "events_per_s_ingested": round(ing["rows"] / (sec["load"] + sec["store_input"]), 1),

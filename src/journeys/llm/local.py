@@ -92,6 +92,8 @@ class LocalLLM:
         # one slot: one request at a time; several slots: llama.cpp batches concurrent requests
         self._lock = threading.Lock() if self.parallel == 1 else contextlib.nullcontext()
         self.last_timings: dict = {}  # llama.cpp timings of the last call (cache_n: prefix tokens reused)
+        self.totals = {"calls": 0, "prompt_n": 0, "cache_n": 0, "predicted_n": 0}  # summed over calls
+        self._totals_lock = threading.Lock()
         self.name = f"local:{Path(model_path).stem if model_path else self.spec.file_stem}"
 
     def _load(self):
@@ -128,6 +130,10 @@ class LocalLLM:
         if not isinstance(resp, dict) or "error" in resp or not resp.get("choices"):
             raise LLMError(f"local LLM failed: {resp!r}"[:300])
         self.last_timings = dict(resp.get("timings") or {})
+        with self._totals_lock:
+            self.totals["calls"] += 1
+            for k in ("prompt_n", "cache_n", "predicted_n"):
+                self.totals[k] += int(self.last_timings.get(k) or 0)
         return resp["choices"][0]
 
     def chat(

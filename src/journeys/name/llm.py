@@ -17,6 +17,12 @@ LLM names were unsafe) or "neutral".
 
 With a local backend of several slots (`parallel`), the journeys of a user are prompted
 concurrently and llama.cpp decodes them in one batch.
+
+`per_call=1` (issue 11 throughput; not the default: it loses quality on the emoji domain) chooses
+no examples per journey: a fixed prefix (system prompt with the question, 8 pool examples) stays in
+llama.cpp's KV cache and each call evaluates only the journey's short turn (`journeys.name.batch`);
+`per_call=K` puts K journeys in one call as numbered lines. Every mode's candidates go through the
+same rules, verifier, retry and fallback.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from collections.abc import Sequence
 
 from journeys import safety
 from journeys.llm.cache import MemoryCache, ResponseCache, request_key
-from journeys.name import NAMERS, NamedJourney, NamingContext
+from journeys.name import NAMERS, NamedJourney, NamingContext, batch
 from journeys.name.fewshot import POOL_FILE, ExampleSelector, load_pool
 from journeys.name.keywords import _pretty, keyword_names
 from journeys.name.rules import (  # noqa: F401  (re-exported: the rules used to live here)
@@ -116,7 +122,10 @@ class LLMNamer:
     ...), fewshot (bool), max_examples, fewshot_exclude (pool sources never shown),
     fewshot_exclude_keys, samples (extra sampled candidates), temperature, distinct (verifier
     weight), max_titles, cache (a path, True for the default file, or False), or an `llm` /
-    `response_cache` object."""
+    `response_cache` object. per_call: 0 (default) one journey per call with its own nearest
+    examples; K >= 1 journeys per call after a fixed, cached prefix (`journeys.name.batch`), with
+    batch_examples fixed examples, batch_titles titles and batch_keywords keywords per journey
+    (samples default 2 for per_call 0, 0 otherwise)."""
 
     name = "llm"
 
@@ -127,7 +136,7 @@ class LLMNamer:
         max_titles: int = 8,
         max_examples: int = 4,
         max_tokens: int = 16,
-        samples: int = 2,
+        samples: int | None = None,
         temperature: float = 0.8,
         distinct: float = 0.5,
         hint_keywords: int = 4,
@@ -136,6 +145,10 @@ class LLMNamer:
         evidence_keywords: int = EVIDENCE_KEYWORDS,
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
+        per_call: int = 0,
+        batch_examples: int = 8,
+        batch_titles: int = batch.BATCH_TITLES,
+        batch_keywords: int = 3,
         cache: bool | str = True,
         llm=None,
         response_cache: ResponseCache | None = None,
@@ -146,7 +159,9 @@ class LLMNamer:
         self.max_titles = max_titles
         self.max_examples = max_examples
         self.max_tokens = max_tokens
-        self.samples = samples
+        self.per_call = max(0, int(per_call))
+        # extra candidates: cheap for per-journey prompts (2), decoding that costs names/s otherwise (0)
+        self.samples = (2 if self.per_call == 0 else 0) if samples is None else samples
         self.temperature = temperature
         self.distinct = distinct
         self.hint_keywords = hint_keywords
@@ -156,6 +171,9 @@ class LLMNamer:
         self.trace_: list[dict] = []  # per journey of the last user: rejection reasons, retry, source
         self.fewshot_exclude = tuple(fewshot_exclude)
         self.fewshot_exclude_keys = tuple(fewshot_exclude_keys)
+        self.batch_examples = batch_examples
+        self.batch_titles = batch_titles
+        self.batch_keywords = batch_keywords
         self.backend_options = backend_options
         self._llm = llm
         self._selectors: dict[int, ExampleSelector] = {}
@@ -179,16 +197,25 @@ class LLMNamer:
     def version(self) -> str:
         shots = (f"few{self.max_examples}-{','.join(sorted(self.fewshot_exclude))}" if self.fewshot
                  else f"zero-hint{self.hint_keywords}")
+        if self.per_call:
+            shots += f":batch{self.per_call}-{self.batch_examples}-{self.batch_titles}-{self.batch_keywords}"
         return f"{PROMPT_VERSION}:{shots}"
 
-    def _ask(self, messages: list[dict], temperature: float = 0.0, seed: int | None = None) -> str:
+    def _ask(self, messages: list[dict], temperature: float = 0.0, seed: int | None = None,
+             max_tokens: int | None = None, stop: Sequence[str] | None = None) -> str:
+        """One call (or its cached answer). A batch call gives `max_tokens` and its own `stop`
+        (its answer has several lines); otherwise the answer ends at the first line."""
         model = self.llm.name
-        request = [messages, self.max_tokens] if temperature == 0 else [messages, self.max_tokens, temperature, seed]
+        tokens = max_tokens or self.max_tokens
+        stop = list(stop) if stop else ["\n"]
+        request = [messages, tokens] if temperature == 0 else [messages, tokens, temperature, seed]
+        if stop != ["\n"]:
+            request.append(stop)
         key = request_key(model, self.version, request)
         answer = self.cache.get(key)
         if answer is None:
             kw = {} if seed is None else {"seed": seed}
-            answer = self.llm.chat(messages, max_tokens=self.max_tokens, temperature=temperature, stop=["\n"], **kw)
+            answer = self.llm.chat(messages, max_tokens=tokens, temperature=temperature, stop=stop, **kw)
             self.calls += 1
             self.cache.put(key, model, answer or "")
         return answer or ""
@@ -211,6 +238,56 @@ class LLMNamer:
             return build_messages(titles, fewshot=False, keywords=hint)
         return build_messages(titles, examples=self._selector(embed).select(titles, self.max_examples))
 
+    def _fixed_examples(self) -> list[dict]:
+        """`batch_examples` pool examples, sources taken in turn (evaluated domains excluded): the
+        same for every call, so the prompt's start stays in the KV cache."""
+        if not (self.fewshot and self.batch_examples):
+            return []
+        pool = self._selector(None).examples
+        by_source: dict[str, list[dict]] = {}
+        for e in pool:
+            by_source.setdefault(e["source"], []).append(e)
+        queues = [list(v) for _, v in sorted(by_source.items())]
+        examples: list[dict] = []
+        while len(examples) < min(self.batch_examples, len(pool)):
+            for q in queues:
+                if q and len(examples) < self.batch_examples:
+                    examples.append(q.pop(0))
+        return examples
+
+    def _batch_prefix(self, embed) -> list[dict]:
+        """The fixed start of every batch prompt (system prompt, the fixed examples as one exchange)."""
+        prefix = getattr(self, "_prefix", None)
+        if prefix is None:
+            prefix = self._prefix = batch.prefix_messages(self._fixed_examples())
+        return prefix
+
+    def _generate(self, prompts, drafts, embed) -> tuple[list, list]:
+        """Per journey: the messages a retry continues (None: no titles to show) and the raw
+        candidates (greedy first), one journey per call or `per_call` per call."""
+        runner = getattr(self.llm, "map", None)
+        if self.per_call == 1:  # one journey per call, the fixed examples first (a shared, cached prefix)
+            if getattr(self, "_shared", None) is None:
+                self._shared = batch.shared_prefix(self._fixed_examples(), load_pool(POOL_FILE)["system"])
+            kws = self.batch_keywords if self.fewshot else self.hint_keywords
+            messages = [self._shared + [{"role": "user", "content": batch.item_turn(
+                batch.short_titles(p.titles, self.batch_titles), d.keywords[:kws])}] if p.titles else None
+                for p, d in zip(prompts, drafts)]
+            jobs = [m for m in messages if m is not None]
+            answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
+            return messages, [next(answers) if m is not None else [] for m in messages]
+        if self.per_call:
+            kws = self.batch_keywords if self.fewshot else self.hint_keywords
+            groups = [batch.group_line(p.titles, d.keywords[:kws], self.batch_titles) if p.titles else None
+                      for p, d in zip(prompts, drafts)]
+            return batch.generate(groups, self._batch_prefix(embed), self._ask, runner, self.per_call,
+                                  getattr(self.llm, "parallel", 1), self.samples, self.temperature)
+        messages = [self.messages_for(p.titles, embed, d.keywords) if p.titles else None
+                    for p, d in zip(prompts, drafts)]
+        jobs = [m for m in messages if m is not None]
+        answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
+        return messages, [next(answers) if m is not None else [] for m in messages]
+
     def name_user(self, context: NamingContext) -> list[NamedJourney]:
         drafts = list(context.drafts)
         if not drafts:
@@ -218,11 +295,8 @@ class LLMNamer:
         prompts = [prepare(d, self.max_titles, context.embed) for d in drafts]
         clean_ctx = _without_injections(context, prompts)
         fallback = keyword_names(clean_ctx)
-        messages = [self.messages_for(p.titles, context.embed, c.keywords) if p.titles else None
-                    for p, c in zip(prompts, clean_ctx.drafts)]
-        jobs = [m for m in messages if m is not None]
-        runner = getattr(self.llm, "map", None)
-        answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
+        messages, generated = self._generate(prompts, clean_ctx.drafts, context.embed)
+        answers = iter(raw for raw, m in zip(generated, messages) if m is not None)
         verifier = None
         if context.embed is not None:
             verifier = Verifier(context.embed, [evidence(p.titles, d.keywords, self.evidence_keywords)
@@ -260,7 +334,7 @@ class LLMNamer:
         rules compete under the verifier; the best wins. No valid LLM candidate: one retry (`_retry`);
         still none: the best keyword phrase is the fallback."""
         names = [clean_name(a) for a in raw]
-        shown = {_key(m["content"]) for m in (msgs or [])[1:-1] if m["role"] == "assistant"}
+        shown = {_key(n) for n in batch.example_names(msgs)} if msgs else set()
         reasons = [self._check(n, prompt, draft, shown, used) for n in names]
         llm: list[tuple[str, str]] = []
         for k, (n, why) in enumerate(zip(names, reasons)):

@@ -17,6 +17,7 @@ from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
 from journeys.store import Store, user_order
+from journeys.threads import blas_threads
 from journeys.types import Journey
 
 
@@ -116,6 +117,7 @@ def refresh(store: Store, settings: Settings, progress: Progress | None = None,
 def _config_digest(settings: Settings, model_version: str) -> str:
     conf = settings.model_dump(mode="json")
     conf.pop("db", None)
+    conf.pop("batch", None)  # where the work runs does not change its results (tests/services/test_batch_discover.py)
     return hashlib.sha256(json.dumps([conf, model_version], sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -130,7 +132,8 @@ def _partition_part(shared: bytes, users: list) -> list:
     """One executor task: rebuild the fitted model from its bytes and partition these users."""
     from journeys.model import FittedModel, partition_users
 
-    return partition_users(FittedModel.from_bytes(shared), users)
+    with blas_threads(1):
+        return partition_users(FittedModel.from_bytes(shared), users)
 
 
 def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
@@ -159,16 +162,16 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     """Recompute journeys from what the store holds: refit the global model (a versioned artifact,
     reused when nothing changed), then every user whose inputs (their events, the settings, the
     model version) changed since their journeys were computed, or the given users when `force`."""
-    from journeys.services.living import compute_user, save_user
-
     progress = progress or QuietProgress()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()  # CPU seconds: what a busy machine does not inflate
     events = store.events()
     pipe = pipeline or Pipeline(settings, store, progress=progress)
     pipe.prepare(store.items(sorted({e.item_id for e in events})), events)
     secs["embed_and_prepare"] = time.perf_counter() - t
+    secs["embed_and_prepare_cpu"] = time.process_time() - cpu
+    secs.update({f"prepare_{k}": v for k, v in pipe.seconds_.items()})
 
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     by_user: dict[str, list] = {}
     for e in events:
         by_user.setdefault(e.user_id, []).append(e)
@@ -177,24 +180,10 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
-    parts = partition_in_batch(pipe, settings, [(u, by_user[u]) for u in wanted])
-    n_j = changed = unassigned = 0
-    results = {}
-    with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
-        for user in wanted:
-            results[user] = compute_user(pipe, store, user, by_user[user], parts.get(user))
-            tick.advance()
-    # stage, rank, diversify, expand: collaborative candidates see every user's journeys
-    others = [j for j in store.journeys() if j.user_id not in results] if results else []
-    finished = finish_users({u: r.journeys for u, (r, _) in results.items()}, by_user, settings.after, store,
-                            pipe.vectors_, pipe.embedder.embed, pipe.is_interest, peers_from=others)
-    for user, (res, ident) in results.items():
-        res = dataclasses.replace(res, journeys=tuple(finished[user]))
-        changed += save_user(pipe, store, res, ident, by_user[user])
-        store.set_input_digest(user, digests[user])
-        n_j += len(res.journeys)
-        unassigned += len(res.unassigned)
+    with blas_threads(1):  # many small products: one BLAS thread each (journeys/threads.py)
+        n_j, changed, unassigned = _per_user(pipe, store, settings, progress, wanted, by_user, digests, secs)
     secs["extract_and_name"] = time.perf_counter() - t
+    secs["extract_and_name_cpu"] = time.process_time() - cpu
     return DiscoverSummary(
         run_id=run_id,
         ingest=ingest,
@@ -207,6 +196,39 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
         quarantine_file=quarantine_file,
         seconds={k: round(v, 3) for k, v in secs.items()},
     )
+
+
+def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progress, wanted: list[str],
+              by_user: dict[str, list], digests: dict[str, str], secs: dict) -> tuple[int, int, int]:
+    """Partition (on the executor), identity, naming, the stages after naming, and the store, for
+    the wanted users; returns (journeys, users changed, unassigned items). `secs` gets the wall
+    seconds of its parts (`per_user_*`)."""
+    from journeys.services.living import compute_user, save_user
+
+    t = time.perf_counter()
+    parts = partition_in_batch(pipe, settings, [(u, by_user[u]) for u in wanted])
+    n_j = changed = unassigned = 0
+    results = {}
+    with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
+        for user in wanted:
+            results[user] = compute_user(pipe, store, user, by_user[user], parts.get(user))
+            tick.advance()
+    secs["per_user_extract"] = time.perf_counter() - t
+    t = time.perf_counter()
+    # stage, rank, diversify, expand: collaborative candidates see every user's journeys
+    others = [j for j in store.journeys() if j.user_id not in results] if results else []
+    finished = finish_users({u: r.journeys for u, (r, _) in results.items()}, by_user, settings.after, store,
+                            pipe.vectors_, pipe.embedder.embed, pipe.is_interest, peers_from=others)
+    secs["per_user_after"] = time.perf_counter() - t
+    t = time.perf_counter()
+    for user, (res, ident) in results.items():
+        res = dataclasses.replace(res, journeys=tuple(finished[user]))
+        changed += save_user(pipe, store, res, ident, by_user[user])
+        store.set_input_digest(user, digests[user])
+        n_j += len(res.journeys)
+        unassigned += len(res.unassigned)
+    secs["per_user_store"] = time.perf_counter() - t
+    return n_j, changed, unassigned
 
 
 def list_users(store: Store) -> list[dict]:
