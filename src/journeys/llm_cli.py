@@ -129,6 +129,8 @@ def bench_naming_cmd(
         None, "--speed-threads", help="also measure local-model names/s at these thread counts, e.g. 1,2"),
     speed_n: int = typer.Option(16, "--speed-n", help="journeys in the speed measurement"),
     skip_quality: bool = typer.Option(False, "--speed-only", help="only the speed measurement"),
+    llm_cache: Optional[Path] = typer.Option(
+        None, "--llm-cache", help="reuse LLM answers from this SQLite file (names/s then counts only new calls)"),
     as_json: bool = typer.Option(False, "--json", help="last line: one JSON object"),
 ) -> None:
     """Naming benchmark (BENCHMARKS.md section 2)."""
@@ -137,6 +139,8 @@ def bench_naming_cmd(
     opts = _llm_options(backend, threads, base_url, model, parallel)
     opts.update({k: v for k, v in (("samples", samples), ("per_call", per_call), ("batch_keywords", prompt_keywords))
                  if v is not None})
+    if llm_cache:
+        opts["cache_file"] = str(llm_cache)
     result: dict = {}
     if not skip_quality:
         result = naming.run(collections, users=users, seed=seed, namer=namer, zeroshot=zeroshot, embedder=embedder,

@@ -151,9 +151,10 @@ def test_batch_mode_missing_line_goes_through_retry_then_fallback():
     out = nm.name_user(NamingContext("u", (ASTRO, BREAD, CHESS)))
     assert [(n.name, n.source) for n in out] == [("Desktop astronomy apps", "llm"), ("Bread baking at home", "llm-retry"),
                                                  ("Chess", "keywords-fallback")]
-    retry = llm.requests[1]
-    assert retry[-3]["content"] == '1. "Feeding a sourdough starter"; "Overnight country loaf"; "Scoring bread dough"'
-    assert retry[-1]["content"].startswith("Not valid:")
+    retry = llm.requests[1]  # asked afresh, alone, without examples or the rejected answer
+    assert [m["role"] for m in retry] == ["system", "user"]
+    assert retry[-1]["content"].startswith('Items: "Feeding a sourdough starter"; "Overnight country loaf"')
+    assert retry[-1]["content"].endswith("not a single word.")
 
 
 def test_batch_mode_rejects_an_echo_of_an_example_line():
@@ -233,7 +234,7 @@ def test_one_per_call_retries_and_rejects_example_echoes():
     nm, llm = batch_namer([echo, "Desktop planetarium apps"], per_call=1)
     out = nm.name_user(NamingContext("u", (ASTRO,)))
     assert (out[0].name, out[0].source) == ("Desktop planetarium apps", "llm-retry")
-    assert llm.requests[1][-1]["content"].startswith("Not valid:")
+    assert llm.requests[1][-1]["content"].endswith("not a single word.")  # asked afresh
 
 
 def test_one_per_call_defaults_to_keywords_and_no_samples():

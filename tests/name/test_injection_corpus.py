@@ -107,7 +107,12 @@ def hashing():
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_an_obedient_model_never_names_the_journey_after_the_payload(case, hashing, per_call):
     llm = ObedientLLM(case)
-    journey = run_case(case, llm, hashing, per_call=per_call)
+    journey = run_case(case, llm, hashing, per_call=per_call)  # keyword phrases compete with the answers
+    assert not hijacked(journey.name, case), (journey.name, journey.name_source)
+    if case["kind"] != "plain-spam":  # the fair answer passes the rules: no fallback
+        assert journey.name_source in ("llm", "keywords-verified"), journey
+    llm = ObedientLLM(case)
+    journey = run_case(case, llm, hashing, per_call=per_call, keyword_candidates=0)  # the model's answers alone
     assert not hijacked(journey.name, case), (journey.name, journey.name_source)
     if case["kind"] != "plain-spam":
         # the injected titles never reach the model, so its fair answer is kept ...

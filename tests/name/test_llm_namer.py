@@ -66,6 +66,16 @@ def test_clean_name():
     assert clean_name("1. Topic: desktop astronomy") == "Desktop astronomy"
 
 
+def test_clean_name_turns_a_short_list_into_a_phrase_and_drops_echoed_questions():
+    assert clean_name("Mailbox, envelope.") == "Mailbox and envelope"
+    assert clean_name("Rock, paper, scissors") == "Rock, paper and scissors"
+    assert clean_name("Hiking/camping") == "Hiking and camping"
+    assert clean_name("Clock, alarm clock, mantelpiece clock, timer clock") == "Clock and alarm clock"
+    assert clean_name("Fruits, vegetables and nuts") == "Fruits, vegetables and nuts"  # already a phrase
+    assert clean_name("In 2 to 5 words, they share the hobby of baking bread") == "Baking bread"
+    assert clean_name("These items share: garden tools") == "Garden tools"
+
+
 def test_valid_names_are_used():
     nm, _ = namer(["Stargazing software", "Sourdough baking"])
     out = nm.name_user(NamingContext("u", (ASTRO, BREAD)))
@@ -74,11 +84,14 @@ def test_valid_names_are_used():
 
 @pytest.mark.parametrize("bad", ["Movies", "Stuff I like", "Astronomy", "Stellarium planetarium",
                                  "A very long name that goes on and on", ""])
-def test_invalid_name_is_retried_once_with_the_reason(bad):
+def test_invalid_name_is_retried_once_with_a_fresh_question(bad):
     nm, llm = namer([bad, "Desktop astronomy apps"])
     out = nm.name_user(NamingContext("u", (ASTRO,)))
     assert (out[0].name, out[0].source) == ("Desktop astronomy apps", "llm-retry")
-    assert llm.requests[1][-1]["content"].startswith("Not valid:")
+    # asked afresh, without examples and without the rejected answer (the 0.5B model repeats it)
+    assert [m["role"] for m in llm.requests[1]] == ["system", "user"]
+    assert llm.requests[1][-1]["content"].endswith("not a single word.")
+    assert "Words they share: planetarium." in llm.requests[1][-1]["content"]
 
 
 def test_second_failure_falls_back_to_keywords():
@@ -176,14 +189,14 @@ def test_namer_chooses_the_best_sample_and_keeps_names_unique():
     # per journey: greedy, then two samples; the greedy answers are valid but a sample fits better;
     # the second journey's best sample is the first journey's name, so it may not win twice
     nm, _ = namer(["Desktop maps", "Planetarium star maps", "Star maps",
-                   "Country guide", "Sourdough bread loaves", "Planetarium star maps"], samples=2)
+                   "Country guide", "Sourdough bread loaves", "Planetarium star maps"], samples=2, keyword_candidates=0)
     out = nm.name_user(NamingContext("u", (stars, bread), embed))
     assert [(n.name, n.source) for n in out] == [("Planetarium star maps", "llm-sample"),
                                                  ("Sourdough bread loaves", "llm-sample")]
 
 
 def test_keyword_fallback_only_when_no_candidate_is_valid():
-    nm, _ = namer(["Movies", "Stuff", "Astronomy", "Movies"], samples=2)  # three candidates, then the retry
+    nm, _ = namer(["Movies", "Stuff", "Astronomy", "Movies", "Stuff", "Things"], samples=2)  # 3 candidates, 3 retried
     out = nm.name_user(NamingContext("u", (ASTRO,)))
     assert out[0].source == "keywords-fallback"
     nm, _ = namer(["Movies", "Stuff", "Desktop astronomy apps"], samples=2)
@@ -236,3 +249,56 @@ def test_an_echo_of_a_few_shot_example_is_not_a_name():
     out = nm.name_user(NamingContext("u", (chess,)))
     assert any(m["content"] == echo for m in llm.requests[0] if m["role"] == "assistant")  # it was shown
     assert (out[0].name, out[0].source) == ("Chess and shogi engines", "llm-retry")
+
+
+# -- keyword phrases compete with the LLM's candidates (issue 11) ----------------------------------
+def test_keyword_phrases_are_the_best_phrases_then_pairs_without_shared_words():
+    from journeys.name.verify import keyword_phrases
+
+    assert keyword_phrases(["sourdough", "rye bread", "bread", "starter"], 3) == [
+        "Sourdough", "Rye Bread", "Bread", "Sourdough and Rye Bread", "Sourdough and Bread"]
+    assert keyword_phrases(["a", "A", "b"], 2) == ["A", "B", "A and B"]
+    assert keyword_phrases([], 3) == []
+
+
+def test_keyword_penalty_lowers_only_keyword_phrases():
+    from journeys.name.verify import Verifier
+
+    embed = _minilm_free_embed()
+    ev = [["planetarium software", "desktop planetarium"], ["sourdough bread", "bread starter"]]
+    cands = [("Planetarium software", "keywords-verified"), ("Planetarium software apps", "llm")]
+    plain = {s.source: s.score for s in Verifier(embed, ev).score(0, cands)}
+    fined = {s.source: s.score for s in Verifier(embed, ev, keyword_penalty=0.25).score(0, cands)}
+    assert fined["llm"] == plain["llm"]
+    assert fined["keywords-verified"] == pytest.approx(plain["keywords-verified"] - 0.25, abs=1e-3)
+
+
+def test_a_keyword_phrase_wins_when_the_verifier_prefers_it():
+    embed = _minilm_free_embed()
+    stars = draft(["Planetarium star maps for the desktop", "KStars planetarium star maps",
+                   "Celestia planetarium star maps"], ("planetarium star maps", "desktop"))
+    # the LLM's only valid candidate is weaker than the journey's own keyword phrase
+    nm, _ = namer(["Desktop things", "Movies", "Stuff"], samples=2, keyword_penalty=0.0)
+    out = nm.name_user(NamingContext("u", (stars,), embed))
+    assert (out[0].name, out[0].source) == ("Planetarium Star Maps", "keywords-verified")
+    assert nm.trace_[0]["reasons"][0] is None and nm.trace_[0]["reasons"][1] is not None
+    assert nm.trace_[0]["retry"] is None  # an LLM candidate passed: no retry
+    # a penalty large enough keeps the LLM's name; no keyword candidates: only the LLM competes
+    nm, _ = namer(["Desktop things", "Movies", "Stuff"], samples=2, keyword_penalty=1.0)
+    assert nm.name_user(NamingContext("u", (stars,), embed))[0].source == "llm"
+    nm, _ = namer(["Desktop things", "Movies", "Stuff"], samples=2, keyword_candidates=0)
+    assert nm.name_user(NamingContext("u", (stars,), embed))[0].source == "llm"
+
+
+def test_fallback_takes_the_best_valid_keyword_phrase_after_a_failed_retry():
+    embed = _minilm_free_embed()
+    stars = draft(["Planetarium star maps for the desktop", "KStars planetarium star maps",
+                   "Celestia planetarium star maps"], ("planetarium star maps", "desktop"))
+    nm, llm = namer(["Movies", "Stuff", "Movies", "Things", "Art", "Art"], samples=2)  # 3 candidates, 3 retried
+    out = nm.name_user(NamingContext("u", (stars,), embed))
+    assert (out[0].name, out[0].source) == ("Planetarium Star Maps", "keywords-fallback")
+    assert len(llm.requests) == 6 and nm.trace_[0]["retry"] is not None and nm.trace_[0]["retry"] != "ok"
+    nm, _ = namer(["Movies", "Stuff", "Movies", "Art", "Planetarium star map apps", "Art"], samples=2,
+                  keyword_penalty=1.0)
+    out = nm.name_user(NamingContext("u", (stars,), embed))
+    assert (out[0].name, out[0].source, nm.trace_[0]["retry"]) == ("Planetarium star map apps", "llm-retry", "ok")

@@ -14,6 +14,7 @@ journeys; its names are scored against the collection names:
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from journeys.errors import ConfigError, require
 from journeys.name import NAMERS, NamedJourney, NamingContext
 
 VARIANTS = ("keywords", "llm-zeroshot", "llm")
+FALLBACK_SOURCES = ("keywords-fallback", "keywords-unsafe", "neutral")  # no LLM candidate passed the rules
 
 
 class RecordingNamer:
@@ -52,13 +54,15 @@ def variants_for(namer: str, zeroshot: bool = True) -> list[str]:
 
 def make_namer(variant: str, llm_options: dict | None = None, exclude_sources=()):
     """`exclude_sources`: few-shot pool sources of the evaluated domain, never shown to the model."""
-    from journeys.llm.cache import MemoryCache
+    from journeys.llm.cache import MemoryCache, ResponseCache
 
+    opts = dict(llm_options or {})
+    cache_file = opts.pop("cache_file", None)  # reuse answers (selection work); names/s then means little
+    cache = ResponseCache(cache_file) if cache_file else MemoryCache()
     if variant == "llm-zeroshot":
-        return NAMERS.create("llm", fewshot=False, response_cache=MemoryCache(), **(llm_options or {}))
+        return NAMERS.create("llm", fewshot=False, response_cache=cache, **opts)
     if variant == "llm":
-        return NAMERS.create("llm", fewshot=True, response_cache=MemoryCache(), fewshot_exclude=tuple(exclude_sources),
-                             **(llm_options or {}))
+        return NAMERS.create("llm", fewshot=True, response_cache=cache, fewshot_exclude=tuple(exclude_sources), **opts)
     return NAMERS.create(variant)
 
 
@@ -154,7 +158,10 @@ def run(
     for variant in variants_for(namer, zeroshot):
         nm = make_namer(variant, llm_options, left_out)
         start = time.perf_counter()
-        named = [nm.name_user(ctx) for ctx in contexts]
+        named, traces = [], []
+        for ctx in contexts:
+            named.append(nm.name_user(ctx))
+            traces += getattr(nm, "trace_", [])
         secs = time.perf_counter() - start
         if hasattr(nm, "close"):
             nm.close()
@@ -162,11 +169,15 @@ def run(
         metrics = score_names(names, refs, cands, emb.embed)
         sources = Counter(named[ci][di].source for ci, di in keep)
         dups = sum(len(ns) - len({n.name.lower() for n in ns}) for ns in named)
-        fallback = sum(v for k, v in sources.items() if not k.startswith("llm"))
+        fallback = sum(v for k, v in sources.items() if k in FALLBACK_SOURCES)
+        chosen = sources.get("keywords-verified", 0)
+        llm_variant = variant != "keywords" and bool(keep)
         results[variant] = {**metrics, "names_per_s": round(n_drafts / secs, 3) if secs > 0 else None,
                             "n_eval": len(keep), "n_excluded_fewshot": n_excluded,
-                            "fallback_share": round(fallback / len(keep), 4) if keep and variant != "keywords" else None,
-                            "duplicate_names": dups, "sources": dict(sorted(sources.items()))}
+                            "fallback_share": round(fallback / len(keep), 4) if llm_variant else None,
+                            "keyword_chosen_share": round(chosen / len(keep), 4) if llm_variant else None,
+                            "duplicate_names": dups, "sources": dict(sorted(sources.items())),
+                            **({"candidates": rejections(traces)} if traces else {})}
         for (ci, di), n, r in zip(keep, names, refs):
             examples.setdefault((ci, di), {"reference": r})[variant] = n
         say(f"{variant}: {results[variant]}")
@@ -176,11 +187,22 @@ def run(
     return {"config": config, "namers": results, "examples": list(examples.values())[:10]}
 
 
+def rejections(traces: Sequence[dict]) -> dict:
+    """Why LLM candidates failed the rules (counted per candidate, the quoted word blanked) and how
+    often the retry saved a journey none of whose candidates passed."""
+    reasons = Counter(re.sub(r"'[^']*'", "'<word>'", r or "passed") for t in traces for r in t.get("reasons", []))
+    retries = [t["retry"] for t in traces if t.get("retry")]
+    return {"per_candidate": dict(reasons.most_common()), "retried": len(retries),
+            "retry_saved": sum(r == "ok" for r in retries),
+            "retry_reasons": dict(Counter(re.sub(r"'[^']*'", "'<word>'", r) for r in retries if r != "ok").most_common())}
+
+
 def table(result: dict) -> str:
-    cols = ("bleu", "rouge_l", "embed_sim", "retrieval_at_1", "names_per_s", "fallback_share", "n_eval")
+    cols = ("bleu", "rouge_l", "embed_sim", "retrieval_at_1", "names_per_s", "fallback_share", "keyword_chosen_share",
+            "n_eval")
     lines = [f"{'namer':<14}" + "".join(f"{c:>15}" for c in cols)]
     for variant, m in result["namers"].items():
-        lines.append(f"{variant:<14}" + "".join(f"{m[c]!s:>15}" for c in cols))
+        lines.append(f"{variant:<14}" + "".join(f"{m.get(c)!s:>15}" for c in cols))
     lines.append(f"n_excluded_fewshot: {result['config']['n_excluded_fewshot']}")
     return "\n".join(lines)
 

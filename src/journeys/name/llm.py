@@ -6,12 +6,14 @@ titles, and proposes several names: the greedy answer plus `samples` sampled ans
 prompt (the prompt stays in the slot's KV cache, so each extra candidate costs only its few
 generated tokens). Every candidate passes the rules (`journeys.name.rules`: 2-6 words, not a copy
 of one title, not generic, supported by several titles, no echoed instructions or injected words)
-and `journeys.safety`; the verifier (`journeys.name.verify`) ranks the survivors by similarity to
-the journey's titles and keywords and distinctness from the user's other journeys, and the best
-name not yet used by the user wins. When no candidate survives, the model is asked once more with
-the reason; only then does the keyword name (the best keyword phrase by the same verifier) stand in.
-`NamedJourney.source`: "llm" (the greedy answer won), "llm-sample" (a sampled one), "llm-retry",
-"keywords-fallback", "keywords-unsafe" (the LLM names were unsafe) or "neutral".
+and `journeys.safety`, and so do the journey's best keyword phrases; the verifier
+(`journeys.name.verify`) ranks all survivors by similarity to the journey's titles and keywords and
+distinctness from the user's other journeys, and the best wins. When no LLM candidate survives, the
+question is asked afresh (no examples, other words, greedy and sampled); only when that fails too
+does a keyword phrase stand in as the fallback. `NamedJourney.source`: "llm" (the greedy answer
+won), "llm-sample" (a sampled one), "llm-retry", "keywords-verified" (an LLM candidate passed but a
+keyword phrase scored higher), "keywords-fallback" (no LLM candidate passed), "keywords-unsafe" (the
+LLM names were unsafe) or "neutral".
 
 With a local backend of several slots (`parallel`), the journeys of a user are prompted
 concurrently and llama.cpp decodes them in one batch.
@@ -37,11 +39,17 @@ from journeys.name.keywords import _pretty, keyword_names
 from journeys.name.rules import (  # noqa: F401  (re-exported: the rules used to live here)
     DESCRIPTORS, GENERIC_WORDS, MAX_WORDS, MIN_WORDS, DraftPrompt, content_words, is_copy, prepare, validate,
 )
-from journeys.name.verify import Verifier, evidence
+from journeys.name.verify import (EVIDENCE_KEYWORDS, KEYWORD_CANDIDATES, KEYWORD_PENALTY, Verifier, evidence,
+                                  keyword_phrases)
 
 PROMPT_VERSION = "topic-v3"
 _PREFIX = re.compile(r"^(so,?\s*)?(i\s+)?(may|might|am|would)?\s*(be\s+)?(interested|into)\s+(in\s*)?:?\s*", re.I)
+_ECHO = re.compile(r"^(in \d+ (to \d+ )?words,?\s*)?((these|the) items|they)( all)? (share|have in common|are about)"
+                   r"( the (topic|hobby|interest|theme) of)?\s*:?\s*", re.I)
 _LABEL = re.compile(r"^(\d+[.)]\s*|[-*•]\s*|(name|interest|topic|answer)\s*:\s*)", re.I)
+
+
+RETRY_QUESTION = "\nGive this group of items a short descriptive title of 2 to 5 words, not a single word."
 
 
 def user_prompt(titles: Sequence[str], keywords: Sequence[str] = ()) -> str:
@@ -64,16 +72,27 @@ def build_messages(titles: Sequence[str], fewshot: bool = True, max_examples: in
     return messages
 
 
+def _list_as_phrase(line: str) -> str:
+    """A short list ("Mailbox, envelope", "Harp, Pick") as one phrase: "Mailbox and envelope"; a long
+    one keeps its first two entries."""
+    parts = [p.strip() for p in re.split(r"\s*[,/]\s*", line) if p.strip()]
+    if len(parts) < 2 or any(len(p.split()) > 3 or " and " in f" {p} " for p in parts):
+        return line
+    if sum(len(p.split()) for p in parts) + 1 > MAX_WORDS:
+        parts = parts[:2]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def clean_name(raw: str) -> str:
     """First line of the answer, without echoes of the prompt, list marks, labels, quotes or
     trailing punctuation."""
     line = next((ln for ln in raw.strip().splitlines() if ln.strip()), "")
-    line = _PREFIX.sub("", line.strip())
+    line = _ECHO.sub("", _PREFIX.sub("", line.strip()))
     for _ in range(2):  # "1. Topic: ..."
         line = _LABEL.sub("", line.strip())
     line = line.strip().strip("\"'“”*`").strip()
     line = re.sub(r"[.!;:,]+$", "", line).strip().strip("\"'“”").strip()
-    line = " ".join(line.split())
+    line = _list_as_phrase(" ".join(line.split()))
     return line[:1].upper() + line[1:] if line else line
 
 
@@ -121,6 +140,9 @@ class LLMNamer:
         temperature: float = 0.8,
         distinct: float = 0.5,
         hint_keywords: int = 4,
+        keyword_candidates: int = KEYWORD_CANDIDATES,
+        keyword_penalty: float = KEYWORD_PENALTY,
+        evidence_keywords: int = EVIDENCE_KEYWORDS,
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
         per_call: int = 0,
@@ -143,6 +165,10 @@ class LLMNamer:
         self.temperature = temperature
         self.distinct = distinct
         self.hint_keywords = hint_keywords
+        self.keyword_candidates = keyword_candidates
+        self.keyword_penalty = keyword_penalty
+        self.evidence_keywords = evidence_keywords
+        self.trace_: list[dict] = []  # per journey of the last user: rejection reasons, retry, source
         self.fewshot_exclude = tuple(fewshot_exclude)
         self.fewshot_exclude_keys = tuple(fewshot_exclude_keys)
         self.batch_examples = batch_examples
@@ -273,46 +299,79 @@ class LLMNamer:
         answers = iter(raw for raw, m in zip(generated, messages) if m is not None)
         verifier = None
         if context.embed is not None:
-            verifier = Verifier(context.embed, [evidence(p.titles, d.keywords) for p, d in zip(prompts, drafts)],
-                                self.distinct)
+            verifier = Verifier(context.embed, [evidence(p.titles, d.keywords, self.evidence_keywords)
+                                                for p, d in zip(prompts, drafts)], self.distinct, self.keyword_penalty)
         used: set[str] = set()
         out: list[NamedJourney] = []
+        self.trace_ = []
         for i, (draft, prompt, msgs) in enumerate(zip(drafts, prompts, messages)):
-            result = None
-            source = "keywords-fallback"
-            if msgs is not None:
-                raw = next(answers)
-                names = [clean_name(a) for a in raw]
-                valid, reason, unsafe = [], None, False
-                shown = {_key(n) for n in batch.example_names(msgs)}
-                for k, n in enumerate(names):
-                    why = validate(n, prompt, draft, set())
-                    if why is None and _key(n) in shown:  # a small model echoes an example's answer
-                        why = "that is an example's name; name these items"
-                    if why is None and not safety.is_safe(n):
-                        unsafe, why = True, "unsafe"
-                    if why is None and n not in [v for v, _ in valid]:
-                        valid.append((n, "llm" if k == 0 else "llm-sample"))
-                    reason = reason or why
-                ranked = [(s.name, s.source) for s in verifier.score(i, valid)] if verifier else valid
-                result = next(((n, s) for n, s in ranked if _key(n) not in used), None)
-                if result is None:
-                    reason = "that name is already used for another interest; give a different one" if valid else reason
-                    retry = msgs + [{"role": "assistant", "content": names[0] or "(no answer)"},
-                                    {"role": "user", "content": f"Not valid: {reason}. Answer with a better name only."}]
-                    name = clean_name(self._ask(retry))
-                    if validate(name, prompt, draft, used) is None and _key(name) not in shown:
-                        if safety.is_safe(name):
-                            result = (name, "llm-retry")
-                        else:
-                            unsafe = True
-                if result is None and unsafe:
-                    source = "keywords-unsafe"
-            if result is None:
-                result = self._fallback(i, clean_ctx.drafts[i], fallback[i], used, verifier, source)
-            used.add(_key(result[0]))
-            out.append(NamedJourney(*result))
+            raw = next(answers) if msgs is not None else []
+            named, trace = self._select(i, draft, prompt, msgs, raw, clean_ctx.drafts[i], fallback[i], used, verifier)
+            used.add(_key(named.name))
+            out.append(named)
+            self.trace_.append({**trace, "source": named.source})
         return out
+
+    def _check(self, name: str, prompt: DraftPrompt, draft, shown: set[str], used: set[str] = frozenset()) -> str | None:
+        """Why a candidate may not name the journey (the rules, an example's echo, safety), or None."""
+        why = validate(name, prompt, draft, set(used))
+        if why is None and _key(name) in shown:  # a small model echoes an example's answer
+            why = "that is an example's name; name these items"
+        if why is None and not safety.is_safe(name):
+            why = "unsafe"
+        return why
+
+    def _retry(self, titles: Sequence[str], keywords: Sequence[str]) -> list[str]:
+        """The question asked afresh, in other words and without examples, greedy and sampled like
+        the first round: shown its rejected answer and the reason, the 0.5B model repeats it."""
+        question = user_prompt(titles, list(keywords)[: self.hint_keywords]).split("\nIn 2 to 5 words")[0]
+        system = load_pool(POOL_FILE)["system"]
+        return [clean_name(a) for a in self._candidates([{"role": "system", "content": system},
+                                                         {"role": "user", "content": question + RETRY_QUESTION}])]
+
+    def _select(self, i, draft, prompt, msgs, raw, clean_draft, keyword_name, used, verifier):
+        """Best-of-n for journey `i`: the LLM candidates and the best keyword phrases that pass the
+        rules compete under the verifier; the best wins. No valid LLM candidate: one retry (`_retry`);
+        still none: the best keyword phrase is the fallback."""
+        names = [clean_name(a) for a in raw]
+        shown = {_key(n) for n in batch.example_names(msgs)} if msgs else set()
+        reasons = [self._check(n, prompt, draft, shown, used) for n in names]
+        llm: list[tuple[str, str]] = []
+        for k, (n, why) in enumerate(zip(names, reasons)):
+            if why is None and n not in [v for v, _ in llm]:
+                llm.append((n, "llm" if k == 0 else "llm-sample"))
+        # the keywords namer's own name (a broad category qualified: "Lucas Sci Fi") and the best phrases
+        phrases = (list(dict.fromkeys([keyword_name, *keyword_phrases(clean_draft.keywords, self.keyword_candidates)]))
+                   if self.keyword_candidates else [])
+        kws = [(p, "keywords-verified") for p in phrases
+               if p not in [n for n, _ in llm] and self._check(p, prompt, draft, shown, used) is None]
+        trace = {"names": names, "reasons": reasons, "retry": None, "keyword_candidates": len(kws)}
+
+        def best(cands):  # every candidate here passed the rules and is unused
+            if not cands or verifier is None:
+                return cands[0] if cands else None
+            ranked = verifier.score(i, cands)
+            trace["scored"] = [(s.name, s.source, s.own, s.other) for s in ranked]
+            return ranked[0].name, ranked[0].source
+
+        result = best(llm + kws) if llm else None
+        unsafe = "unsafe" in reasons
+        if msgs is not None and not llm:  # no LLM candidate passed: ask once more
+            retried = self._retry(prompt.titles, clean_draft.keywords)
+            checked = [(n, self._check(n, prompt, draft, shown, used)) for n in retried]
+            for n, w in checked:
+                if w is None and n not in [v for v, _ in llm]:
+                    llm.append((n, "llm-retry"))
+            trace["retry"] = "ok" if llm else checked[0][1]
+            if llm:
+                result = best(llm + kws)
+            unsafe = unsafe or any(w == "unsafe" for _, w in checked)
+        if not llm:  # no LLM candidate passed the rules: the best keyword phrase stands in
+            source = "keywords-unsafe" if unsafe else "keywords-fallback"
+            result = best(kws)
+            result = ((result[0], source) if result else
+                      self._fallback(i, clean_draft, keyword_name, used, verifier, source))
+        return NamedJourney(*result), trace
 
     def _fallback(self, index, draft, name, used, verifier, source) -> tuple[str, str]:
         """The best keyword phrase by the verifier (the keyword name first on ties), unused and safe."""

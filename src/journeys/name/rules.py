@@ -23,6 +23,7 @@ GENERIC_WORDS = {
     "movies", "movie", "films", "film", "videos", "video", "music", "songs", "books", "shows",
     "tv", "software", "packages", "package", "programs", "apps", "applications", "tools",
     "products", "topics", "topic", "hobbies", "hobby", "learning", "more", "new", "watching",
+    "no", "none", "answer", "answers", "description", "unknown", "untitled",  # a model's non-answers
 }
 
 def _content(text: str) -> list[str]:
@@ -98,6 +99,13 @@ def _own_word(name: str, prompt: DraftPrompt) -> bool:
             and prompt.support.lexical(words[0]) >= 2)
 
 
+def _shared(name: str, prompt: DraftPrompt) -> bool:
+    """Is the name what several titles share, word for word ("Keycap" for "keycap: 3", "keycap: 8")?
+    Then it copies no single title."""
+    words = content_words(name)
+    return bool(words) and prompt.support is not None and all(prompt.support.lexical(w) >= 2 for w in words)
+
+
 ONE_WORD_GENERIC = {"data", "science", "technology", "development", "education", "programming", "library",
                     "libraries", "utilities", "utility", "system", "systems", "files", "file", "support",
                     "debian", "linux", "python", "gnu", "module", "modules", "plugin", "plugins", "server"}
@@ -109,7 +117,7 @@ def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]
     if not (MIN_WORDS <= n_words <= MAX_WORDS or (n_words == 1 and _own_word(name, prompt))):
         return f"use {MIN_WORDS} to {MAX_WORDS} words"
     key = " ".join(safety.words(name))
-    if any(is_copy(name, t) for t in draft.titles):
+    if any(is_copy(name, t) for t in draft.titles) and not _shared(name, prompt):
         return "do not copy one title; describe the interest"
     if not (safety.words(name) - GENERIC_WORDS):
         return "too generic; be specific"
