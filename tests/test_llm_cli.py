@@ -57,7 +57,7 @@ def test_name_and_judge_commands_with_the_local_model(db):
 
     with open_store(db) as store:
         named = store.journeys("u1")
-    assert all(j.name_source in {"llm", "llm-sample", "llm-retry", "keywords-fallback"} for j in named)
+    assert all(j.name_source in {"llm", "llm-sample", "llm-retry", "keywords-verified", "keywords-fallback"} for j in named)
     assert len({j.name.lower() for j in named}) == 2
     res = CliRunner().invoke(_app(), ["judge", "--db", str(db), "--json", "--limit", "1"])
     assert res.exit_code == 0, res.output
