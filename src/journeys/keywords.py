@@ -131,8 +131,8 @@ class KeywordModel:
         items, carry: a category many items share ('drama', 'sci fi'), which names no one's
         journey on its own (in a catalogue of a dozen items no word is a category)."""
         n = self.X_.shape[0] if getattr(self, "X_", None) is not None else 0
-        return tuple(t for t in terms
-                     if self.catalogue_share(t) >= share and self.catalogue_share(t) * n >= BROAD_MIN_ITEMS - 1e-6)
+        shares = {t: self.catalogue_share(t) for t in terms}
+        return tuple(t for t in terms if shares[t] >= share and shares[t] * n >= BROAD_MIN_ITEMS - 1e-6)
 
     def _top(self, score: np.ndarray) -> list[str]:
         nz = np.flatnonzero(score > 0)

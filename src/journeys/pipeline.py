@@ -51,6 +51,16 @@ def dump_arrays(arrays: Mapping[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def current_artifact(store, pointer: str) -> tuple[str, bytes] | None:
+    """The artifact key and bytes of the version `pointer` names (`keywords:current`,
+    `model:current`), or None when the store keeps none."""
+    if not hasattr(store, "get_artifact"):
+        return None
+    key = store.get_artifact(pointer)
+    blob = store.get_artifact(key.decode()) if key else None
+    return None if blob is None else (key.decode(), blob)
+
+
 def load_arrays(blob: bytes) -> dict[str, np.ndarray]:
     with np.load(io.BytesIO(blob), allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
@@ -157,12 +167,7 @@ class Pipeline:
             self.store.put_artifact(pointer, key.encode())
 
     def _current(self, pointer: str) -> tuple[str, bytes] | None:
-        """The artifact key and bytes of the version `pointer` names, or None."""
-        if not hasattr(self.store, "get_artifact"):
-            return None
-        key = self.store.get_artifact(pointer)
-        blob = self.store.get_artifact(key.decode()) if key else None
-        return None if blob is None else (key.decode(), blob)
+        return current_artifact(self.store, pointer)
 
     def load_current(self) -> bool:
         """Load the global fit and keyword model of the last full run (what `ingest` applies,

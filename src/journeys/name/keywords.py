@@ -17,7 +17,7 @@ def phrases(draft) -> list[str]:
     the journey's own when the best one is a category much of the catalogue shares ('Lucas Sci Fi',
     not 'Sci Fi'); then each keyword; then pairs of neighbouring keywords; then the first title."""
     kws = list(draft.keywords)
-    broad = set(getattr(draft, "broad", ()))
+    broad = set(draft.broad)
     out: list[str] = []
     if kws and kws[0] in broad:
         top = kws[0]

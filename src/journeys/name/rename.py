@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from journeys.keywords import BROAD_SHARE
 from journeys.name import JourneyDraft, NamingContext
 
 
@@ -38,16 +39,11 @@ def representative(journey, items: dict, store=None, embedder_name: str | None =
 
 def stored_keyword_model(store):
     """The keyword model in use (`keywords:current`), or None when the store keeps none."""
-    if not hasattr(store, "get_artifact"):
-        return None
-    key = store.get_artifact("keywords:current")
-    blob = store.get_artifact(key.decode()) if key else None
-    if blob is None:
-        return None
     from journeys.keywords import KeywordModel
-    from journeys.pipeline import load_arrays
+    from journeys.pipeline import current_artifact, load_arrays
 
-    return KeywordModel().load_state(load_arrays(blob))
+    current = current_artifact(store, "keywords:current")
+    return None if current is None else KeywordModel().load_state(load_arrays(current[1]))
 
 
 def rename_users(store, namer, users: Sequence[str] | None = None, settings=None,
@@ -65,12 +61,10 @@ def rename_users(store, namer, users: Sequence[str] | None = None, settings=None
         except Exception:  # noqa: BLE001 - representative order is a nicety, never a failure
             embedder_name = None
     keyword_model = stored_keyword_model(store)
-    broad_share = settings.name.broad_share if settings is not None else None
+    share = settings.name.broad_share if settings is not None else BROAD_SHARE
 
     def broad(keywords):
-        if keyword_model is None:
-            return ()
-        return keyword_model.broad(keywords, broad_share) if broad_share else keyword_model.broad(keywords)
+        return keyword_model.broad(keywords, share) if keyword_model is not None else ()
 
     targets = list(users) if users else sorted({j.user_id for j in store.journeys()})
     counts: dict[str, int] = {}
