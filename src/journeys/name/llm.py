@@ -273,9 +273,7 @@ class LLMNamer:
             messages = [self._shared + [{"role": "user", "content": batch.item_turn(
                 batch.short_titles(p.titles, self.batch_titles), d.keywords[:kws])}] if p.titles else None
                 for p, d in zip(prompts, drafts)]
-            jobs = [m for m in messages if m is not None]
-            answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
-            return messages, [next(answers) if m is not None else [] for m in messages]
+            return self._each(messages, runner)
         if self.per_call:
             kws = self.batch_keywords if self.fewshot else self.hint_keywords
             groups = [batch.group_line(p.titles, d.keywords[:kws], self.batch_titles) if p.titles else None
@@ -284,6 +282,11 @@ class LLMNamer:
                                   getattr(self.llm, "parallel", 1), self.samples, self.temperature)
         messages = [self.messages_for(p.titles, embed, d.keywords) if p.titles else None
                     for p, d in zip(prompts, drafts)]
+        return self._each(messages, runner)
+
+    def _each(self, messages: list, runner) -> tuple[list, list]:
+        """Each journey's own prompt (None: nothing to show) -> its candidates, on the backend's
+        slots when it has several."""
         jobs = [m for m in messages if m is not None]
         answers = iter(runner(self._candidates, jobs) if runner else [self._candidates(m) for m in jobs])
         return messages, [next(answers) if m is not None else [] for m in messages]
