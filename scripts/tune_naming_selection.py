@@ -43,16 +43,7 @@ def main() -> None:
     emb = EMBEDDERS.create("minilm")
     contexts, data = naming.extract_contexts(kept, args.users, args.seed, emb)
     names_of = {c.key: c.name for c in kept}
-    refs, cands, keep = [], [], []
-    for ci, ctx in enumerate(contexts):
-        truth = data.truth[ctx.user_id]
-        true_names = sorted({names_of[k] for k in truth.values() if k is not None})
-        for di, draft in enumerate(ctx.drafts):
-            votes = Counter(truth.get(i) for i in draft.item_ids if truth.get(i) is not None)
-            if votes:
-                refs.append(names_of[sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]])
-                cands.append(true_names)
-                keep.append((ci, di))
+    refs, cands, keep = naming.majority_references(contexts, data, names_of)
     grid = list(itertools.product([float(x) for x in args.penalty.split(",")], [float(x) for x in args.distinct.split(",")],
                              [int(x) for x in args.candidates.split(",")], [int(x) for x in args.evidence.split(",")]))
     opts = {"backend": "local", "threads": args.threads, "cache_file": args.llm_cache}

@@ -11,7 +11,7 @@ from journeys.name import NAMERS, JourneyDraft, NamingContext
 from journeys.name.batch import (
     BATCH_SYSTEM, batch_messages, chunks, example_names, generate, group_line, parse_numbered, prefix_messages,
 )
-from tests.llm_shared import local_llm
+from tests.llm_shared import ScriptedLLM, local_llm
 
 
 def draft(titles, keywords=("kw",), user="u"):
@@ -113,21 +113,6 @@ def test_generate_gives_every_journey_its_candidates_in_order():
 
 
 # -- the namer in batch mode ------------------------------------------------------------------------
-class ScriptedLLM:
-    name = "scripted"
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.requests = []
-
-    def chat(self, messages, **kw):
-        self.requests.append(messages)
-        return self.answers.pop(0)
-
-    def close(self):
-        pass
-
-
 def batch_namer(answers, **kw):
     llm = ScriptedLLM(answers)
     return NAMERS.create("llm", llm=llm, response_cache=MemoryCache(),

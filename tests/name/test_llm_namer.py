@@ -5,27 +5,7 @@ import pytest
 from journeys.llm.cache import MemoryCache, ResponseCache
 from journeys.name import NAMERS, JourneyDraft, NamingContext
 from journeys.name.llm import build_messages, clean_name, user_prompt
-from tests.llm_shared import local_llm
-
-
-class ScriptedLLM:
-    """Answers from a script, in call order; records every request."""
-
-    name = "scripted"
-
-    def __init__(self, answers):
-        self.answers = list(answers)
-        self.requests = []
-
-    def chat(self, messages, **kw):
-        self.requests.append(messages)
-        return self.answers.pop(0)
-
-    def chat_many(self, batch, **kw):
-        return [self.chat(m, **kw) for m in batch]
-
-    def close(self):
-        pass
+from tests.llm_shared import ScriptedLLM, local_llm
 
 
 def draft(titles, keywords=("kw",), user="u"):

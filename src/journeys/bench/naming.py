@@ -109,6 +109,23 @@ def score_names(
             "retrieval_at_1": round(float(np.mean(hits)), 4)}
 
 
+def majority_references(contexts, data, names_of):
+    """Match each predicted journey to its majority collection: the reference names, each user's
+    true names (the candidates of retrieval@1) and the (context, draft) positions matched."""
+    refs, cands, keep = [], [], []
+    for ci, ctx in enumerate(contexts):
+        truth = data.truth[ctx.user_id]
+        true_names = sorted({names_of[k] for k in truth.values() if k is not None})
+        for di, draft in enumerate(ctx.drafts):
+            votes = Counter(truth.get(i) for i in draft.item_ids if truth.get(i) is not None)
+            if votes:
+                key = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+                refs.append(names_of[key])
+                cands.append(true_names)
+                keep.append((ci, di))
+    return refs, cands, keep
+
+
 def run(
     collections: str | Path,
     users: int = 200,
@@ -138,18 +155,7 @@ def run(
     contexts, data = extract_contexts(kept, users, seed, emb)
     names_of = {c.key: c.name for c in kept}
 
-    # match each predicted journey to its majority collection
-    refs, cands, keep = [], [], []
-    for ci, ctx in enumerate(contexts):
-        truth = data.truth[ctx.user_id]
-        true_names = sorted({names_of[k] for k in truth.values() if k is not None})
-        for di, draft in enumerate(ctx.drafts):
-            votes = Counter(truth.get(i) for i in draft.item_ids if truth.get(i) is not None)
-            if votes:
-                key = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-                refs.append(names_of[key])
-                cands.append(true_names)
-                keep.append((ci, di))
+    refs, cands, keep = majority_references(contexts, data, names_of)
     n_drafts = sum(len(c.drafts) for c in contexts)
     say(f"{n_drafts} journeys, {len(keep)} matched to a collection")
 
