@@ -68,7 +68,7 @@ def discover(
     now: Optional[datetime] = typer.Option(None, "--now", help="judge stages at this UTC time [latest event in the store]"),
     encoding: Optional[str] = typer.Option(None, "--encoding", help="text encoding of the input files [utf-8], e.g. latin-1"),
     executor: Optional[str] = typer.Option(None, "--executor", help="where per-user work runs: local (default) or ray"),
-    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [1]"),
+    workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [every core]"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="join this Ray cluster instead of starting one"),
 ) -> None:
     """Ingest activity logs, find every user's journeys and store them."""

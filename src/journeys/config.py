@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -108,7 +109,8 @@ class BatchSettings(BaseModel):
     (a local Ray with `workers` CPUs, or the cluster at `ray_address`)."""
 
     executor: str = "local"
-    workers: int = Field(1, ge=1)
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)  # every core
+    partitions: int | None = Field(None, ge=1)  # hash buckets of users [4 per worker, >= 64 users each]
     ray_address: str | None = None
 
 

@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         strict: bool = typer.Option(False, "--strict", help="stop at the first bad row (file:line: reason)"),
         quarantine: Optional[Path] = typer.Option(None, "--quarantine", help="bad rows go here [DB.quarantine.jsonl]"),
         executor: Optional[str] = typer.Option(None, "--executor", help="where users computed whole run: local (default) or ray"),
-        workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [1]"),
+        workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [every core]"),
         ray_address: Optional[str] = typer.Option(None, "--ray-address", help="join this Ray cluster instead of starting one"),
     ) -> None:
         """Add new events and update the affected journeys online (ICPC, event by event); users
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         db: Optional[Path] = _db_option(),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress output"),
         executor: Optional[str] = typer.Option(None, "--executor", help="where per-user work runs: local (default) or ray"),
-        workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [1]"),
+        workers: Optional[int] = typer.Option(None, "--workers", min=1, help="worker processes (local) or CPUs (ray) [every core]"),
         ray_address: Optional[str] = typer.Option(None, "--ray-address", help="join this Ray cluster instead of starting one"),
     ) -> None:
         """Relearn the global model and recompute journeys in full (merge, refine), as discover does."""

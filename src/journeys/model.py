@@ -30,6 +30,7 @@ class FittedModel:
     titles: list[str]
     texts: list[str]
     vectors: np.ndarray  # (n_items, dim) float32, rows aligned with item_ids
+    descriptions: list[str] | None = None  # what the injection check reads besides the title
 
     @classmethod
     def of(cls, pipe: Pipeline) -> "FittedModel":
@@ -39,13 +40,15 @@ class FittedModel:
         return cls(pipe.settings.model_dump(mode="json"), pipe.model_version_, pipe.embedder.name, state,
                    pipe.keywords.state(), ids, [pipe.items_[i].title for i in ids], [pipe.texts_[i] for i in ids],
                    np.stack([pipe.vectors_[i] for i in ids]).astype(np.float32) if ids
-                   else np.zeros((0, dim), dtype=np.float32))
+                   else np.zeros((0, dim), dtype=np.float32), [pipe.items_[i].description for i in ids])
 
     def to_bytes(self) -> bytes:
         meta = {"settings": self.settings, "model_version": self.model_version, "embedder": self.embedder}
         arrays = {"meta": np.asarray(json.dumps(meta)), "item_ids": np.asarray(self.item_ids, dtype=str),
                   "titles": np.asarray(self.titles, dtype=str), "texts": np.asarray(self.texts, dtype=str),
                   "vectors": self.vectors}
+        if self.descriptions is not None:
+            arrays["descriptions"] = np.asarray(self.descriptions, dtype=str)
         arrays.update({f"clusterer.{k}": v for k, v in self.clusterer_state.items()})
         arrays.update({f"keywords.{k}": v for k, v in self.keyword_state.items()})
         return dump_arrays(arrays)
@@ -56,17 +59,20 @@ class FittedModel:
         meta = json.loads(str(a["meta"]))
         pick = lambda prefix: {k[len(prefix):]: v for k, v in a.items() if k.startswith(prefix)}  # noqa: E731
         return cls(meta["settings"], meta["model_version"], meta["embedder"], pick("clusterer."), pick("keywords."),
-                   a["item_ids"].tolist(), a["titles"].tolist(), a["texts"].tolist(), a["vectors"])
+                   a["item_ids"].tolist(), a["titles"].tolist(), a["texts"].tolist(), a["vectors"],
+                   a["descriptions"].tolist() if "descriptions" in a else None)
 
     def pipeline(self) -> Pipeline:
-        """A pipeline that partitions users exactly as the fitted one does (no store, no embedding)."""
+        """A pipeline that partitions, names and builds online state exactly as the fitted one does
+        (no store; it embeds only if a namer asks it to)."""
         from journeys.config import Settings
 
         pipe = Pipeline(Settings(**self.settings))
         if self.clusterer_state and hasattr(pipe.clusterer, "load_state"):
             pipe.clusterer.load_state(self.clusterer_state)
         pipe.keywords.load_state(self.keyword_state)
-        pipe.items_ = {i: Item(i, t) for i, t in zip(self.item_ids, self.titles)}
+        descriptions = self.descriptions if self.descriptions is not None else [""] * len(self.item_ids)
+        pipe.items_ = {i: Item(i, t, d) for i, t, d in zip(self.item_ids, self.titles, descriptions)}
         pipe.texts_ = dict(zip(self.item_ids, self.texts))
         pipe.vectors_ = {i: self.vectors[n] for n, i in enumerate(self.item_ids)}
         pipe.model_version_ = self.model_version

@@ -204,7 +204,9 @@ class Pipeline:
         model = self.embedder.name
         hashes = {k: content_hash(t) for k, t in texts.items()}
         cached = self.store.get_embeddings(model, sorted(set(hashes.values()))) if self.store is not None else {}
-        todo = sorted({h: t for k, t in texts.items() if (h := hashes[k]) not in cached}.items())
+        # longest first across all chunks (ties by hash), so that every batch pads to similar lengths
+        todo = sorted({h: t for k, t in texts.items() if (h := hashes[k]) not in cached}.items(),
+                      key=lambda ht: (-len(ht[1]), ht[0]))
         self.embedded_ = len(todo)
         if todo:
             with self.progress.task(f"embedding {len(todo)} items ({model})", len(todo)) as tick:

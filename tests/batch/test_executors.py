@@ -48,7 +48,8 @@ def test_partitions_cover_every_user_once_in_user_order(users, n):
 
 
 def test_partition_count_and_bad_count():
-    assert default_partitions(10, 2) == 1 and default_partitions(10_000, 2) == 8 and default_partitions(0, 4) == 1
+    assert default_partitions(10, 2) == 1 and default_partitions(10_000, 2) == 16 and default_partitions(0, 4) == 1
+    assert default_partitions(33, 2) == 2 and default_partitions(671, 2) == 16 and default_partitions(671, 1) == 8
     with pytest.raises(ValueError):
         partition_users(USERS, 0)
 
@@ -68,6 +69,21 @@ def test_local_executor_keeps_partition_order_and_pool_agrees():
     assert dict(x for r in expected for x in r)["alice"] == 5 * 3 + sum(map(ord, "alice"))
     with EXECUTORS.create("local", workers=2) as pool:
         assert pool.map(_work, shared, parts) == expected
+        # this process took some partitions from the back; the spawned worker took the first ones
+        assert 0 < pool.in_process_ < len(parts)
+
+
+def test_a_local_pool_serves_several_maps_with_their_own_shared_objects_and_cleans_up():
+    parts = partition_users(USERS, 5)
+    with EXECUTORS.create("local", workers=2) as pool:
+        pool.warm(["journeys.batch"])
+        three = pool.map(_work, {"factor": 3}, parts)
+        four = pool.map(_work, {"factor": 4}, parts)
+        folder = pool._dir
+        assert os.path.isdir(folder) and not os.listdir(folder)  # each map's shared pickle is gone
+    one = EXECUTORS.create("local")
+    assert three == one.map(_work, {"factor": 3}, parts) and four == one.map(_work, {"factor": 4}, parts)
+    assert three != four and not os.path.exists(folder)
 
 
 def _our_processes(marker: str) -> list[int]:

@@ -24,19 +24,46 @@ def _discover(store, synth, **batch):
     return summary, _partition(store)
 
 
-def test_a_pool_of_local_workers_gives_the_in_process_journeys(tmp_path, synth):
+def test_a_pool_of_local_workers_gives_the_in_process_journeys(tmp_path, synth, monkeypatch):
+    shipped: list[int] = []
+    real = core._in_batch
+    monkeypatch.setattr(core, "_in_batch", lambda fn, pipe, s, work: shipped.append(len(work)) or real(fn, pipe, s, work))
     with SQLiteStore(tmp_path / "one.db") as one, SQLiteStore(tmp_path / "pool.db") as pool:
-        s1, expected = _discover(one, synth)
-        s2, got = _discover(pool, synth, executor="local", workers=2)
+        s1, expected = _discover(one, synth, workers=1)
+        s2, got = _discover(pool, synth, executor="local", workers=2, partitions=3)
     assert got == expected and s1.journeys == s2.journeys > 0
+    assert shipped == [8]  # only the pool's run shipped work, every user of it
+
+
+def test_a_pool_computes_stored_identity_and_edits_as_in_process(tmp_path, synth):
+    """Workers get each user's stored journeys, registry and edits from the driver (UserPrior):
+    a second run after a rename and new events gives what the in-process run gives, ids and
+    names included."""
+    from journeys.services import edits
+
+    users = sorted({e.user_id for e in synth.events})
+    stamps = sorted(e.timestamp for e in synth.events)
+    cut = stamps[len(stamps) * 2 // 3]
+    got = {}
+    for name, batch in (("one", {"workers": 1}), ("pool", {"executor": "local", "workers": 2, "partitions": 3})):
+        settings = Settings(embed={"model": "hashing"}, batch=batch)
+        with SQLiteStore(tmp_path / f"{name}.db") as store:
+            core.discover(_data([e for e in synth.events if e.timestamp < cut], synth.items), settings, store)
+            first = store.journeys(users[0])[0]
+            edits.rename(store, first.journey_id, "my own name", settings)
+            core.discover(_data(synth.events, synth.items), settings, store)
+            got[name] = sorted((j.journey_id, j.name, j.name_source, j.item_ids) for j in store.journeys())
+            renamed = [j for j in store.journeys(users[0]) if j.journey_id == first.journey_id]
+            assert renamed and renamed[0].name == "my own name"
+    assert got["pool"] == got["one"] and got["one"]
 
 
 def test_changing_the_executor_recomputes_nobody(tmp_path, synth):
     """Where the work runs is not an input: a rerun with 2 workers after an in-process run finds
     every user's inputs unchanged."""
     with SQLiteStore(tmp_path / "one.db") as store:
-        first, expected = _discover(store, synth)
-        again, got = _discover(store, synth, executor="local", workers=2)
+        first, expected = _discover(store, synth, workers=1)
+        again, got = _discover(store, synth, executor="local", workers=2, partitions=3)
     assert first.users > 0 and again.users == 0 and got == expected
 
 

@@ -53,8 +53,8 @@ def partition_users(user_ids: Iterable[str], n: int) -> list[list[str]]:
 
 
 def default_partitions(n_users: int, workers: int) -> int:
-    """Enough partitions to balance the workers (4 each) without tiny tasks (>= 64 users each)."""
-    return max(1, min(4 * max(workers, 1), -(-n_users // 64)))
+    """Enough partitions to balance the workers (8 each) without tiny tasks (>= 32 users each)."""
+    return max(1, min(8 * max(workers, 1), -(-n_users // 32)))
 
 
 from journeys.batch import local, ray_executor  # noqa: E402,F401  (registers the plug-ins)

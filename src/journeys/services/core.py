@@ -128,32 +128,101 @@ def _input_digest(config: str, events: Sequence) -> str:
     return h.hexdigest()
 
 
+_WORKER_PIPES: dict[str, Pipeline] = {}  # a worker's pipeline per fitted model, decoded once
+
+
+def _worker_pipeline(shared: bytes) -> Pipeline:
+    from journeys.model import FittedModel
+
+    key = hashlib.blake2b(shared, digest_size=16).hexdigest()
+    if key not in _WORKER_PIPES:
+        _WORKER_PIPES.clear()
+        _WORKER_PIPES[key] = FittedModel.from_bytes(shared).pipeline()
+    return _WORKER_PIPES[key]
+
+
 def _partition_part(shared: bytes, users: list) -> list:
     """One executor task: rebuild the fitted model from its bytes and partition these users."""
-    from journeys.model import FittedModel, partition_users
+    with blas_threads(1):
+        pipe = _worker_pipeline(shared)
+        return [pipe.partition(user, cols.events()) for user, cols in users]
+
+
+def _compute_part(shared: bytes, users: list) -> list:
+    """One executor task: the whole per-user computation of `compute_user` (partition, identity
+    against the stored journeys, edits, names, evidence) and the online state, for users given
+    as (user, EventColumns, UserPrior). Returns (UserResult, Identity, online state bytes or None)."""
+    from journeys.services.living import OnlineState, compute_user
 
     with blas_threads(1):
-        return partition_users(FittedModel.from_bytes(shared), users)
+        pipe = _worker_pipeline(shared)
+        out = []
+        for user, cols, prior in users:
+            events = cols.events()
+            res, ident = compute_user(pipe, prior, user, events)
+            state = OnlineState.build(pipe, res, events)
+            out.append((res, ident, state.to_bytes() if state is not None else None))
+        return out
 
 
-def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
-    """The clusterer's per-user work on the configured executor: the fitted model goes to the
-    workers once (as npz bytes), partitions of users are hash buckets. In this process (the
-    default, one worker) nothing is shipped and each user is partitioned when computed."""
-    from journeys.batch import EXECUTORS, default_partitions
+def _stays_here(settings: Settings, n_users: int) -> bool:
+    """True when per-user work runs in this process: no users, or the local executor with one
+    worker or too few users for a second partition."""
+    b = settings.batch
+    return not n_users or (b.executor == "local" and (b.workers <= 1 or _partitions(settings, n_users) <= 1))
+
+
+def _partitions(settings: Settings, n_users: int) -> int:
+    from journeys.batch import default_partitions
+
+    b = settings.batch
+    return min(b.partitions, n_users) if b.partitions else default_partitions(n_users, b.workers)
+
+
+def _in_batch(fn, pipe: Pipeline, settings: Settings, work: list) -> list | None:
+    """Run `fn(fitted model bytes, chunk)` over hash buckets of `work` ((user, ...) tuples) on the
+    configured executor; None when the work stays in this process (the local executor with one
+    worker, or too few users for more than one partition): then nothing is shipped."""
+    from journeys.batch import EXECUTORS
     from journeys.batch import partition_users as buckets
     from journeys.model import FittedModel
 
+    if _stays_here(settings, len(work)):
+        return None
     b = settings.batch
-    if (b.executor == "local" and b.workers <= 1) or not users:
-        return {}
-    events = dict(users)
-    n = default_partitions(len(users), b.workers)
-    chunks = [[(u, events[u]) for u in part] for part in buckets(events, n) if part]
+    n = _partitions(settings, len(work))
+    by_user = {w[0]: w for w in work}
+    chunks = [[by_user[u] for u in part] for part in buckets(by_user, n) if part]
     options = {"workers": b.workers} | ({"address": b.ray_address} if b.executor == "ray" else {})
     with EXECUTORS.create(b.executor, **options) as ex:
-        done = ex.map(_partition_part, FittedModel.of(pipe).to_bytes(), chunks)
-    return {p.user_id: p for part in done for p in part}
+        done = ex.map(fn, FittedModel.of(pipe).to_bytes(), chunks)
+    return [r for part in done for r in part]
+
+
+def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
+    """The clusterer's partition of each (user, events) on the configured executor: the fitted
+    model goes to the workers once (as npz bytes), partitions of users are hash buckets. In this
+    process nothing is shipped and each user is partitioned when computed ({})."""
+    from journeys.batch.columns import EventColumns
+
+    done = _in_batch(_partition_part, pipe, settings, [(u, EventColumns.of(evs)) for u, evs in users]
+                     if not _stays_here(settings, len(users)) else [])
+    return {p.user_id: p for p in done or ()}
+
+
+def compute_in_batch(pipe: Pipeline, store: Store, settings: Settings, users: list[str],
+                     by_user: dict[str, list]) -> dict | None:
+    """`compute_user` and the online state of every given user on the configured executor: the
+    driver reads what each user needs of the store (`UserPrior`), the workers compute. Returns
+    user -> (UserResult, Identity, online state bytes), or None when the work stays here."""
+    from journeys.batch.columns import EventColumns
+    from journeys.services.living import UserPrior
+
+    if _stays_here(settings, len(users)):
+        return None
+    work = [(u, EventColumns.of(by_user[u]), UserPrior.of(store, u)) for u in users]
+    done = _in_batch(_compute_part, pipe, settings, work)
+    return None if done is None else {res.user_id: (res, ident, state) for res, ident, state in done}
 
 
 def recompute(store: Store, settings: Settings, progress: Progress | None = None, *,
@@ -206,13 +275,18 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
     from journeys.services.living import compute_user, save_user
 
     t = time.perf_counter()
-    parts = partition_in_batch(pipe, settings, [(u, by_user[u]) for u in wanted])
     n_j = changed = unassigned = 0
-    results = {}
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
-        for user in wanted:
-            results[user] = compute_user(pipe, store, user, by_user[user], parts.get(user))
-            tick.advance()
+        shipped = compute_in_batch(pipe, store, settings, wanted, by_user)
+        if shipped is not None:
+            results = {u: shipped[u][:2] for u in wanted}
+            states = {u: shipped[u][2] for u in wanted}
+            tick.advance(len(wanted))
+        else:
+            results, states = {}, {}
+            for user in wanted:
+                results[user] = compute_user(pipe, store, user, by_user[user])
+                tick.advance()
     secs["per_user_extract"] = time.perf_counter() - t
     t = time.perf_counter()
     # stage, rank, diversify, expand: collaborative candidates see every user's journeys
@@ -223,7 +297,7 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
     t = time.perf_counter()
     for user, (res, ident) in results.items():
         res = dataclasses.replace(res, journeys=tuple(finished[user]))
-        changed += save_user(pipe, store, res, ident, by_user[user])
+        changed += save_user(pipe, store, res, ident, by_user[user], states.get(user, b""))
         store.set_input_digest(user, digests[user])
         n_j += len(res.journeys)
         unassigned += len(res.unassigned)

@@ -39,14 +39,51 @@ def compute_user(pipe: Pipeline, store, user: str, events: Sequence[Event],
     return pipe.materialise(user, events, ident.groups, part.unassigned), ident
 
 
-def save_user(pipe: Pipeline, store, res: UserResult, ident: Identity | None, events: Sequence[Event]) -> int:
-    """Store a user's journeys, identity changes and online state; 1 if the journeys changed."""
+@dataclass(frozen=True)
+class UserPrior:
+    """What `compute_user` reads of the store for one user (their stored journeys, identity
+    registry and edits), fetched by the driver so that a worker can compute the user without a
+    store: the narrow store protocol of `compute_user`."""
+
+    user_id: str
+    stored: tuple  # the user's stored journeys
+    registry_rows: dict
+    override_rows: tuple
+
+    @classmethod
+    def of(cls, store, user: str) -> "UserPrior":
+        return cls(user, tuple(store.journeys(user)), dict(store.registry(user)), tuple(store.overrides(user)))
+
+    def _check(self, user: str) -> None:
+        if user != self.user_id:
+            raise KeyError(f"prior of user '{self.user_id}' asked for user '{user}'")
+
+    def journeys(self, user: str) -> list:
+        self._check(user)
+        return list(self.stored)
+
+    def registry(self, user: str) -> dict:
+        self._check(user)
+        return dict(self.registry_rows)
+
+    def overrides(self, user: str) -> list:
+        self._check(user)
+        return list(self.override_rows)
+
+
+def save_user(pipe: Pipeline, store, res: UserResult, ident: Identity | None, events: Sequence[Event],
+              state: bytes | None = b"") -> int:
+    """Store a user's journeys, identity changes and online state; 1 if the journeys changed.
+    `state`: the online state's bytes when a worker built them (None: the clusterer keeps none);
+    by default it is built here."""
     changed = store.replace_journeys(res.user_id, res.journeys, res.unassigned)
     if ident is not None and (ident.registry or ident.lineage):
         store.save_identity(res.user_id, ident.registry, ident.lineage)
-    state = OnlineState.build(pipe, res, events)
+    if state == b"":
+        built = OnlineState.build(pipe, res, events)
+        state = built.to_bytes() if built is not None else None
     if state is not None:
-        store.put_online_state(res.user_id, pipe.model_version_, state.to_bytes())
+        store.put_online_state(res.user_id, pipe.model_version_, state)
     return int(changed)
 
 
