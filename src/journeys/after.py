@@ -63,13 +63,32 @@ def finish_user(journeys: Sequence[Journey], ctx: AfterContext) -> list[Journey]
     out = st.ranker.rank(out, ctx.activity)
     out = st.diversifier.diversify(out)
     if st.expander is not None and ctx.catalogue is not None:
-        ectx = ExpandContext(out, ctx.catalogue, ctx.peers, ctx.embed,
-                             ctx.kv if hasattr(ctx.kv, "get_expansion") else None,
-                             seen=frozenset(e.item_id for e in ctx.activity.events))
-        if ctx.memo is not None:
-            ectx.memo = ctx.memo
-        out = st.expander.expand(ectx)
+        out = expand_user(out, frozenset(e.item_id for e in ctx.activity.events), ctx)
     return out
+
+
+def expand_user(journeys: Sequence[Journey], seen: frozenset, ctx: AfterContext) -> list[Journey]:
+    """Related journeys for one user's staged, ranked journeys (`seen`: the items they met)."""
+    ectx = ExpandContext(journeys, ctx.catalogue, ctx.peers, ctx.embed,
+                         ctx.kv if hasattr(ctx.kv, "get_expansion") else None, seen=seen)
+    if ctx.memo is not None:
+        ectx.memo = ctx.memo
+    return ctx.stages.expander.expand(ectx)
+
+
+class KVSnapshot:
+    """The store's expansion table as a worker sees it: the entries the driver read for the
+    names at hand, and what the worker would write (`written`, for the driver to store)."""
+
+    def __init__(self, entries: Mapping[str, dict]):
+        self.entries = dict(entries)
+        self.written: dict[str, dict] = {}
+
+    def get_expansion(self, key: str) -> dict | None:
+        return self.entries.get(key)
+
+    def put_expansion(self, key: str, value: dict) -> None:
+        self.entries[key] = self.written[key] = value
 
 
 def resolve_now(settings: AfterSettings, store=None, events: Sequence[Event] = ()) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from journeys.config import Settings
-from journeys.services import core
+from journeys.services import batch, core
 from journeys.store import open_store
 from journeys.store.sqlite import SQLiteStore
 from tests.services.test_living import TINY, _data, _partition  # noqa: F401
@@ -24,15 +24,27 @@ def _discover(store, synth, **batch):
     return summary, _partition(store)
 
 
+def _everything(store) -> tuple:
+    """Every journey record in rank order (stage, score, related journeys included), the online
+    state of every user, and the expansion entries kept."""
+    records = [core.journey_record(j) for j in store.journeys()]
+    states = {u: store.online_state(u) for u in store.user_ids()}
+    expansions = store.conn.execute("SELECT key, value FROM expansions ORDER BY key").fetchall()
+    return records, states, expansions
+
+
 def test_a_pool_of_local_workers_gives_the_in_process_journeys(tmp_path, synth, monkeypatch):
     shipped: list[int] = []
-    real = core._in_batch
-    monkeypatch.setattr(core, "_in_batch", lambda fn, pipe, s, work: shipped.append(len(work)) or real(fn, pipe, s, work))
+    real = batch.run_parts
+    monkeypatch.setattr(batch, "run_parts", lambda ex, fn, sh, s, work: shipped.append(len(work)) or real(ex, fn, sh, s, work))
     with SQLiteStore(tmp_path / "one.db") as one, SQLiteStore(tmp_path / "pool.db") as pool:
         s1, expected = _discover(one, synth, workers=1)
         s2, got = _discover(pool, synth, executor="local", workers=2, partitions=3)
+        assert _everything(pool) == _everything(one)
+        records, states, expansions = _everything(one)
     assert got == expected and s1.journeys == s2.journeys > 0
-    assert shipped == [8]  # only the pool's run shipped work, every user of it
+    assert any(r["related"] for r in records) and expansions and all(states.values())  # the check can fail
+    assert shipped == [8, 8]  # only the pool's run shipped work, every user of it, to compute and expand
 
 
 def test_a_pool_computes_stored_identity_and_edits_as_in_process(tmp_path, synth):
@@ -52,10 +64,10 @@ def test_a_pool_computes_stored_identity_and_edits_as_in_process(tmp_path, synth
             first = store.journeys(users[0])[0]
             edits.rename(store, first.journey_id, "my own name", settings)
             core.discover(_data(synth.events, synth.items), settings, store)
-            got[name] = sorted((j.journey_id, j.name, j.name_source, j.item_ids) for j in store.journeys())
+            got[name] = _everything(store)
             renamed = [j for j in store.journeys(users[0]) if j.journey_id == first.journey_id]
             assert renamed and renamed[0].name == "my own name"
-    assert got["pool"] == got["one"] and got["one"]
+    assert got["pool"] == got["one"] and got["one"][0]
 
 
 def test_changing_the_executor_recomputes_nobody(tmp_path, synth):
@@ -86,14 +98,14 @@ def test_online_ingest_of_new_users_on_a_worker_pool_equals_in_process(tmp_path,
     first = [e for e in synth.events if e.user_id in users[:4]]
     later = [e for e in synth.events if e.user_id not in users[:4]]
     shipped: list[list[str]] = []
-    real = core.partition_in_batch
-    monkeypatch.setattr(core, "partition_in_batch",
+    real = batch.partition_in_batch
+    monkeypatch.setattr(batch, "partition_in_batch",
                         lambda pipe, s, us: shipped.append([u for u, _ in us]) or real(pipe, s, us))
     got = {}
-    for name, batch in (("one", {}), ("pool", {"executor": "local", "workers": 2})):
-        settings = Settings(embed={"model": "hashing"}, batch=batch)
+    for name, b in (("one", {"workers": 1}), ("pool", {"executor": "local", "workers": 2, "partitions": 2})):
+        settings = Settings(embed={"model": "hashing"}, batch=b)
         with SQLiteStore(tmp_path / f"{name}.db") as store:
-            core.discover(_data(first, synth.items), Settings(embed={"model": "hashing"}), store)
+            core.discover(_data(first, synth.items), Settings(embed={"model": "hashing"}, batch={"workers": 1}), store)
             online.add_events(store, later, settings, synth.items.values())
             got[name] = _partition(store)
     assert got["pool"] == got["one"] and set(got["one"]) == set(users)

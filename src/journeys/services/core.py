@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -16,6 +17,7 @@ from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
+from journeys.services.batch import WORKER_MODULES, open_executor, partition_in_batch, stays_here  # noqa: F401
 from journeys.store import Store, user_order
 from journeys.threads import blas_threads
 from journeys.types import Journey
@@ -128,112 +130,30 @@ def _input_digest(config: str, events: Sequence) -> str:
     return h.hexdigest()
 
 
-_WORKER_PIPES: dict[str, Pipeline] = {}  # a worker's pipeline per fitted model, decoded once
-
-
-def _worker_pipeline(shared: bytes) -> Pipeline:
-    from journeys.model import FittedModel
-
-    key = hashlib.blake2b(shared, digest_size=16).hexdigest()
-    if key not in _WORKER_PIPES:
-        _WORKER_PIPES.clear()
-        _WORKER_PIPES[key] = FittedModel.from_bytes(shared).pipeline()
-    return _WORKER_PIPES[key]
-
-
-def _partition_part(shared: bytes, users: list) -> list:
-    """One executor task: rebuild the fitted model from its bytes and partition these users."""
-    with blas_threads(1):
-        pipe = _worker_pipeline(shared)
-        return [pipe.partition(user, cols.events()) for user, cols in users]
-
-
-def _compute_part(shared: bytes, users: list) -> list:
-    """One executor task: the whole per-user computation of `compute_user` (partition, identity
-    against the stored journeys, edits, names, evidence) and the online state, for users given
-    as (user, EventColumns, UserPrior). Returns (UserResult, Identity, online state bytes or None)."""
-    from journeys.services.living import OnlineState, compute_user
-
-    with blas_threads(1):
-        pipe = _worker_pipeline(shared)
-        out = []
-        for user, cols, prior in users:
-            events = cols.events()
-            res, ident = compute_user(pipe, prior, user, events)
-            state = OnlineState.build(pipe, res, events)
-            out.append((res, ident, state.to_bytes() if state is not None else None))
-        return out
-
-
-def _stays_here(settings: Settings, n_users: int) -> bool:
-    """True when per-user work runs in this process: no users, or the local executor with one
-    worker or too few users for a second partition."""
-    b = settings.batch
-    return not n_users or (b.executor == "local" and (b.workers <= 1 or _partitions(settings, n_users) <= 1))
-
-
-def _partitions(settings: Settings, n_users: int) -> int:
-    from journeys.batch import default_partitions
-
-    b = settings.batch
-    return min(b.partitions, n_users) if b.partitions else default_partitions(n_users, b.workers)
-
-
-def _in_batch(fn, pipe: Pipeline, settings: Settings, work: list) -> list | None:
-    """Run `fn(fitted model bytes, chunk)` over hash buckets of `work` ((user, ...) tuples) on the
-    configured executor; None when the work stays in this process (the local executor with one
-    worker, or too few users for more than one partition): then nothing is shipped."""
-    from journeys.batch import EXECUTORS
-    from journeys.batch import partition_users as buckets
-    from journeys.model import FittedModel
-
-    if _stays_here(settings, len(work)):
-        return None
-    b = settings.batch
-    n = _partitions(settings, len(work))
-    by_user = {w[0]: w for w in work}
-    chunks = [[by_user[u] for u in part] for part in buckets(by_user, n) if part]
-    options = {"workers": b.workers} | ({"address": b.ray_address} if b.executor == "ray" else {})
-    with EXECUTORS.create(b.executor, **options) as ex:
-        done = ex.map(fn, FittedModel.of(pipe).to_bytes(), chunks)
-    return [r for part in done for r in part]
-
-
-def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
-    """The clusterer's partition of each (user, events) on the configured executor: the fitted
-    model goes to the workers once (as npz bytes), partitions of users are hash buckets. In this
-    process nothing is shipped and each user is partitioned when computed ({})."""
-    from journeys.batch.columns import EventColumns
-
-    done = _in_batch(_partition_part, pipe, settings, [(u, EventColumns.of(evs)) for u, evs in users]
-                     if not _stays_here(settings, len(users)) else [])
-    return {p.user_id: p for p in done or ()}
-
-
-def compute_in_batch(pipe: Pipeline, store: Store, settings: Settings, users: list[str],
-                     by_user: dict[str, list]) -> dict | None:
-    """`compute_user` and the online state of every given user on the configured executor: the
-    driver reads what each user needs of the store (`UserPrior`), the workers compute. Returns
-    user -> (UserResult, Identity, online state bytes), or None when the work stays here."""
-    from journeys.batch.columns import EventColumns
-    from journeys.services.living import UserPrior
-
-    if _stays_here(settings, len(users)):
-        return None
-    work = [(u, EventColumns.of(by_user[u]), UserPrior.of(store, u)) for u in users]
-    done = _in_batch(_compute_part, pipe, settings, work)
-    return None if done is None else {res.user_id: (res, ident, state) for res, ident, state in done}
-
-
 def recompute(store: Store, settings: Settings, progress: Progress | None = None, *,
               users: Sequence[str] | None = None, pipeline: Pipeline | None = None, secs: dict,
               run_id: int, ingest: dict, quarantine_file: str | None, force: bool = False) -> DiscoverSummary:
     """Recompute journeys from what the store holds: refit the global model (a versioned artifact,
     reused when nothing changed), then every user whose inputs (their events, the settings, the
     model version) changed since their journeys were computed, or the given users when `force`."""
+    with contextlib.ExitStack() as stack:
+        return _recompute(stack, store, settings, progress, users=users, pipeline=pipeline, secs=secs,
+                          run_id=run_id, ingest=ingest, quarantine_file=quarantine_file, force=force)
+
+
+def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, progress: Progress | None, *,
+               users, pipeline, secs: dict, run_id: int, ingest: dict, quarantine_file: str | None,
+               force: bool) -> DiscoverSummary:
     progress = progress or QuietProgress()
     t, cpu = time.perf_counter(), time.process_time()  # CPU seconds: what a busy machine does not inflate
     events = store.events()
+    ex = None
+    n_users = len({e.user_id for e in events})
+    if not stays_here(settings, n_users) and (force or len(store.input_digests()) < n_users):
+        # users to compute for sure: start the pool's processes while this one embeds and fits
+        ex = stack.enter_context(open_executor(settings))
+        if hasattr(ex, "warm"):
+            ex.warm(WORKER_MODULES)
     pipe = pipeline or Pipeline(settings, store, progress=progress)
     pipe.prepare(store.items(sorted({e.item_id for e in events})), events)
     secs["embed_and_prepare"] = time.perf_counter() - t
@@ -249,8 +169,11 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
+    if ex is None and not stays_here(settings, len(wanted)):
+        ex = stack.enter_context(open_executor(settings))
     with blas_threads(1):  # many small products: one BLAS thread each (journeys/threads.py)
-        n_j, changed, unassigned = _per_user(pipe, store, settings, progress, wanted, by_user, digests, secs)
+        n_j, changed, unassigned = _per_user(pipe, store, settings, progress, wanted, by_user, digests, secs,
+                                             ex if not stays_here(settings, len(wanted)) else None)
     secs["extract_and_name"] = time.perf_counter() - t
     secs["extract_and_name_cpu"] = time.process_time() - cpu
     return DiscoverSummary(
@@ -268,32 +191,30 @@ def recompute(store: Store, settings: Settings, progress: Progress | None = None
 
 
 def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progress, wanted: list[str],
-              by_user: dict[str, list], digests: dict[str, str], secs: dict) -> tuple[int, int, int]:
-    """Partition (on the executor), identity, naming, the stages after naming, and the store, for
-    the wanted users; returns (journeys, users changed, unassigned items). `secs` gets the wall
-    seconds of its parts (`per_user_*`)."""
+              by_user: dict[str, list], digests: dict[str, str], secs: dict, ex=None) -> tuple[int, int, int]:
+    """Partition, identity, naming, the stages after naming, and the store, for the wanted users
+    (on the executor `ex` when given: services/batch.py); returns (journeys, users changed,
+    unassigned items). `secs` gets the wall seconds of its parts (`per_user_*`)."""
     from journeys.services.living import compute_user, save_user
 
     t = time.perf_counter()
     n_j = changed = unassigned = 0
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
-        shipped = compute_in_batch(pipe, store, settings, wanted, by_user)
-        if shipped is not None:
-            results = {u: shipped[u][:2] for u in wanted}
-            states = {u: shipped[u][2] for u in wanted}
+        if ex is not None:
+            results, states, finished = _per_user_batched(ex, pipe, store, settings, wanted, by_user, secs)
             tick.advance(len(wanted))
         else:
             results, states = {}, {}
             for user in wanted:
                 results[user] = compute_user(pipe, store, user, by_user[user])
                 tick.advance()
-    secs["per_user_extract"] = time.perf_counter() - t
-    t = time.perf_counter()
-    # stage, rank, diversify, expand: collaborative candidates see every user's journeys
-    others = [j for j in store.journeys() if j.user_id not in results] if results else []
-    finished = finish_users({u: r.journeys for u, (r, _) in results.items()}, by_user, settings.after, store,
-                            pipe.vectors_, pipe.embedder.embed, pipe.is_interest, peers_from=others)
-    secs["per_user_after"] = time.perf_counter() - t
+            secs["per_user_extract"] = time.perf_counter() - t
+            t = time.perf_counter()
+            # stage, rank, diversify, expand: collaborative candidates see every user's journeys
+            others = [j for j in store.journeys() if j.user_id not in results] if results else []
+            finished = finish_users({u: r.journeys for u, (r, _) in results.items()}, by_user, settings.after,
+                                    store, pipe.vectors_, pipe.embedder.embed, pipe.is_interest, peers_from=others)
+            secs["per_user_after"] = time.perf_counter() - t
     t = time.perf_counter()
     for user, (res, ident) in results.items():
         res = dataclasses.replace(res, journeys=tuple(finished[user]))
@@ -303,6 +224,34 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
         unassigned += len(res.unassigned)
     secs["per_user_store"] = time.perf_counter() - t
     return n_j, changed, unassigned
+
+
+def _per_user_batched(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: list[str],
+                      by_user: dict[str, list], secs: dict) -> tuple[dict, dict, dict]:
+    """The two maps of services/batch.py: compute (to diversify), then expand."""
+    from journeys.after import AfterStages, resolve_now
+    from journeys.model import FittedModel
+    from journeys.peers import PeerIndex
+    from journeys.services.batch import compute_in_batch, expand_in_batch
+
+    t = time.perf_counter()
+    s = settings.after
+    stages = AfterStages.build(s, store) if s.enabled else None
+    now = resolve_now(s, store, [e for evs in by_user.values() for e in evs]) if s.enabled else None
+    model = FittedModel.of(pipe).to_bytes()
+    done = compute_in_batch(ex, model, store, settings, wanted, by_user, (stages, now) if s.enabled else None)
+    results = {u: done[u][:2] for u in wanted}
+    states = {u: done[u][2] for u in wanted}
+    finished = {u: list(done[u][0].journeys) for u in wanted}
+    secs["per_user_extract"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if stages is not None and stages.expander is not None and wanted:
+        others = [j for j in store.journeys() if j.user_id not in results]
+        peers = PeerIndex.of([j for js in finished.values() for j in js] + others)
+        finished = expand_in_batch(ex, model, store, settings, finished, {u: done[u][3] for u in wanted},
+                                   stages, peers)
+    secs["per_user_after"] = time.perf_counter() - t
+    return results, states, finished
 
 
 def list_users(store: Store) -> list[dict]:

@@ -59,7 +59,7 @@ def add_events(store: Store, events: Sequence[Event], settings: Settings, items:
     """Store a batch of events and update the affected journeys online. Events for items the
     catalogue does not hold (and that bring no item) are refused with a reason; the rest of the
     batch is kept."""
-    from journeys.services.core import partition_in_batch
+    from journeys.services.batch import partition_in_batch, stays_here
     from journeys.services.living import apply_online, needs_full
 
     t0 = time.perf_counter()
@@ -80,7 +80,7 @@ def add_events(store: Store, events: Sequence[Event], settings: Settings, items:
     users = sorted(by_user, key=user_order)
     # users without usable online state are partitioned whole, on the configured executor
     whole = [(u, store.events(u)) for u in users if needs_full(pipe, store, u)] \
-        if settings.batch.executor != "local" or settings.batch.workers > 1 else []
+        if not stays_here(settings, len(users)) else []
     if whole:
         pipe.ensure_items({e.item_id for _, evs in whole for e in evs})
     parts = partition_in_batch(pipe, settings, whole)
