@@ -92,7 +92,7 @@ class LocalExecutor:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)  # idle processes exit on their own
             self._pool = None
         if self._dir is not None:
             shutil.rmtree(self._dir, ignore_errors=True)

@@ -103,6 +103,9 @@ class OnnxMiniLMEmbedder:
             opts = ort.SessionOptions()
             opts.intra_op_num_threads = self.threads
             opts.inter_op_num_threads = 1
+            # no busy-waiting between batches: measured faster here (650-720 vs 590-600 texts/s
+            # on 2 threads) and it leaves the cores to the other processes of a run
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
             opts.log_severity_level = 3
             self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             tok = tokenizers.Tokenizer.from_file(str(_source_dir() / "tokenizer.json"))

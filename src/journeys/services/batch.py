@@ -8,7 +8,7 @@ Two maps over hash buckets of users, on one executor:
    them all, as a `PeerIndex`); the store's expansion entries for the names at hand travel with
    the task (`KVSnapshot`) and what the workers would write comes back to be stored.
 
-The fitted model goes to the workers as npz bytes, decoded once per process. Every executor gives
+The fitted model goes to the workers as npz bytes (`ship_model`), decoded once per process. Every executor gives
 the journeys that the in-process path (`finish_users`) gives; tests/services/test_batch_discover.py
 checks it."""
 
@@ -30,18 +30,34 @@ WORKER_MODULES = ("journeys.services.batch", "journeys.services.living", "journe
 _WORKER_PIPES: dict[str, tuple[Pipeline, dict]] = {}  # a worker's pipeline per fitted model, decoded once
 
 
-def _worker_pipeline(shared: bytes) -> tuple[Pipeline, dict]:
+def ship_model(pipe: Pipeline) -> tuple[str, bytes]:
+    """The fitted model as (digest, npz bytes), what the maps send; this process (the last
+    worker of a local pool) uses `pipe` itself for that digest instead of decoding the bytes."""
+    from journeys.model import FittedModel
+
+    blob = FittedModel.of(pipe).to_bytes()
+    key = hashlib.blake2b(blob, digest_size=16).hexdigest()
+    _WORKER_PIPES.clear()
+    _WORKER_PIPES[key] = (pipe, {})
+    return key, blob
+
+
+def forget_models() -> None:
+    _WORKER_PIPES.clear()
+
+
+def _worker_pipeline(model: tuple[str, bytes]) -> tuple[Pipeline, dict]:
     """The pipeline the model bytes describe, and a cache that lives as long as it does."""
     from journeys.model import FittedModel
 
-    key = hashlib.blake2b(shared, digest_size=16).hexdigest()
+    key, blob = model
     if key not in _WORKER_PIPES:
         _WORKER_PIPES.clear()
-        _WORKER_PIPES[key] = (FittedModel.from_bytes(shared).pipeline(), {})
+        _WORKER_PIPES[key] = (FittedModel.from_bytes(blob).pipeline(), {})
     return _WORKER_PIPES[key]
 
 
-def _partition_part(shared: bytes, users: list) -> list:
+def _partition_part(shared: tuple[str, bytes], users: list) -> list:
     """Partition these (user, EventColumns) with the fitted model (online ingest's executor work)."""
     with blas_threads(1):
         pipe, _ = _worker_pipeline(shared)
@@ -124,17 +140,19 @@ def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
     """The clusterer's partition of each (user, events) on the configured executor; {} when the
     work stays in this process (each user is then partitioned when computed)."""
     from journeys.batch.columns import EventColumns
-    from journeys.model import FittedModel
 
     if stays_here(settings, len(users)):
         return {}
-    with open_executor(settings) as ex:
-        done = run_parts(ex, _partition_part, FittedModel.of(pipe).to_bytes(), settings,
-                         [(u, EventColumns.of(evs)) for u, evs in users])
+    try:
+        with open_executor(settings) as ex:
+            done = run_parts(ex, _partition_part, ship_model(pipe), settings,
+                             [(u, EventColumns.of(evs)) for u, evs in users])
+    finally:
+        forget_models()
     return {p.user_id: p for part in done for p in part}
 
 
-def compute_in_batch(ex, model: bytes, store: Store, settings: Settings, users: list[str],
+def compute_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settings, users: list[str],
                      by_user: Mapping[str, list], after: tuple | None) -> dict:
     """Map 1 for every given user: user -> (UserResult, Identity, online state bytes, items met).
     The driver reads what each user needs of the store (`UserPrior`); `after`: (AfterStages, now)."""
@@ -146,7 +164,7 @@ def compute_in_batch(ex, model: bytes, store: Store, settings: Settings, users: 
     return {r[0].user_id: r for part in done for r in part}
 
 
-def expand_in_batch(ex, model: bytes, store: Store, settings: Settings, journeys: Mapping[str, Sequence],
+def expand_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settings, journeys: Mapping[str, Sequence],
                     seen: Mapping[str, frozenset], stages, peers) -> dict:
     """Map 2: user -> journeys with their related journeys. The store's expansion entries for the
     users' journey names go with the task; the entries the workers computed are stored here."""
@@ -164,3 +182,36 @@ def expand_in_batch(ex, model: bytes, store: Store, settings: Settings, journeys
         for k in sorted(written):
             store.put_expansion(k, written[k])
     return {u: js for part, _ in done for u, js in part}
+
+
+def compute_users(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: list[str],
+                  by_user: Mapping[str, list], secs: dict) -> tuple[dict, dict, dict]:
+    """Both maps for the wanted users on `ex`: user -> (UserResult, Identity), user -> online
+    state bytes, user -> finished journeys. `secs` gets `per_user_extract` (map 1) and
+    `per_user_after` (map 2) wall seconds."""
+    import time
+
+    from journeys.after import AfterStages, resolve_now
+    from journeys.peers import PeerIndex
+
+    t = time.perf_counter()
+    s = settings.after
+    stages = AfterStages.build(s, store) if s.enabled else None
+    now = resolve_now(s, store, [e for evs in by_user.values() for e in evs]) if s.enabled else None
+    try:
+        model = ship_model(pipe)
+        done = compute_in_batch(ex, model, store, settings, wanted, by_user, (stages, now) if s.enabled else None)
+        results = {u: done[u][:2] for u in wanted}
+        states = {u: done[u][2] for u in wanted}
+        finished = {u: list(done[u][0].journeys) for u in wanted}
+        secs["per_user_extract"] = time.perf_counter() - t
+        t = time.perf_counter()
+        if stages is not None and stages.expander is not None and wanted:
+            others = [j for j in store.journeys() if j.user_id not in results]
+            peers = PeerIndex.of([j for js in finished.values() for j in js] + others)
+            finished = expand_in_batch(ex, model, store, settings, finished, {u: done[u][3] for u in wanted},
+                                       stages, peers)
+        secs["per_user_after"] = time.perf_counter() - t
+    finally:
+        forget_models()
+    return results, states, finished

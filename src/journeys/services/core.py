@@ -17,7 +17,7 @@ from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
-from journeys.services.batch import WORKER_MODULES, open_executor, partition_in_batch, stays_here  # noqa: F401
+from journeys.services.batch import WORKER_MODULES, compute_users, open_executor, partition_in_batch, stays_here  # noqa: F401
 from journeys.store import Store, user_order
 from journeys.threads import blas_threads
 from journeys.types import Journey
@@ -201,7 +201,7 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
     n_j = changed = unassigned = 0
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         if ex is not None:
-            results, states, finished = _per_user_batched(ex, pipe, store, settings, wanted, by_user, secs)
+            results, states, finished = compute_users(ex, pipe, store, settings, wanted, by_user, secs)
             tick.advance(len(wanted))
         else:
             results, states = {}, {}
@@ -224,34 +224,6 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
         unassigned += len(res.unassigned)
     secs["per_user_store"] = time.perf_counter() - t
     return n_j, changed, unassigned
-
-
-def _per_user_batched(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: list[str],
-                      by_user: dict[str, list], secs: dict) -> tuple[dict, dict, dict]:
-    """The two maps of services/batch.py: compute (to diversify), then expand."""
-    from journeys.after import AfterStages, resolve_now
-    from journeys.model import FittedModel
-    from journeys.peers import PeerIndex
-    from journeys.services.batch import compute_in_batch, expand_in_batch
-
-    t = time.perf_counter()
-    s = settings.after
-    stages = AfterStages.build(s, store) if s.enabled else None
-    now = resolve_now(s, store, [e for evs in by_user.values() for e in evs]) if s.enabled else None
-    model = FittedModel.of(pipe).to_bytes()
-    done = compute_in_batch(ex, model, store, settings, wanted, by_user, (stages, now) if s.enabled else None)
-    results = {u: done[u][:2] for u in wanted}
-    states = {u: done[u][2] for u in wanted}
-    finished = {u: list(done[u][0].journeys) for u in wanted}
-    secs["per_user_extract"] = time.perf_counter() - t
-    t = time.perf_counter()
-    if stages is not None and stages.expander is not None and wanted:
-        others = [j for j in store.journeys() if j.user_id not in results]
-        peers = PeerIndex.of([j for js in finished.values() for j in js] + others)
-        finished = expand_in_batch(ex, model, store, settings, finished, {u: done[u][3] for u in wanted},
-                                   stages, peers)
-    secs["per_user_after"] = time.perf_counter() - t
-    return results, states, finished
 
 
 def list_users(store: Store) -> list[dict]:
