@@ -34,7 +34,7 @@ class IngestSettings(BaseModel):
 
 
 class EmbedSettings(BaseModel):
-    model: str = "minilm"
+    model: str = "minilm-onnx"  # int8 ONNX all-MiniLM-L6-v2 (2.3x torch, extraction within 0.01); "minilm": torch
     threads: int = 2
     batch_size: int = 64
     template: str = DEFAULT_TEMPLATE
