@@ -128,6 +128,8 @@ def bench_naming_cmd(
     speed_threads: Optional[str] = typer.Option(
         None, "--speed-threads", help="also measure local-model names/s at these thread counts, e.g. 1,2"),
     speed_n: int = typer.Option(16, "--speed-n", help="journeys in the speed measurement"),
+    speed_embedder: Optional[str] = typer.Option(
+        None, "--speed-embedder", help="the verifier's embedder in the speed measurement [the configured one]"),
     skip_quality: bool = typer.Option(False, "--speed-only", help="only the speed measurement"),
     llm_cache: Optional[Path] = typer.Option(
         None, "--llm-cache", help="reuse LLM answers from this SQLite file (names/s then counts only new calls)"),
@@ -149,7 +151,7 @@ def bench_naming_cmd(
     if speed_threads:
         counts = [int(t) for t in speed_threads.split(",") if t.strip()]
         result["throughput"] = naming.throughput(collections, n=speed_n, seed=seed, threads=counts,
-                                                 parallel=parallel, llm_options=opts)
+                                                 parallel=parallel, llm_options=opts, embedder=speed_embedder)
         for t, m in result["throughput"]["threads"].items():
             typer.echo(f"local model, {t} thread(s), {parallel} slot(s): {m['warm_names_per_s']} names/s warm, "
                        f"first user {m['cold_first_user_s']}s cold")

@@ -223,10 +223,12 @@ def throughput(
     parallel: int = 1,
     users_of: int = 4,
     llm_options: dict | None = None,
+    embedder: str | None = None,
 ) -> dict:
     """Local-model naming speed per thread count on `n` journeys drawn from the collections, as
     users of `users_of` journeys each (their journeys are prompted concurrently when the model
-    has `parallel` slots): cold (model load, first user) and warm names/s."""
+    has `parallel` slots): cold (model load, first user) and warm names/s. The verifier embeds
+    with `embedder`, by default the configured one (what `journeys name` and discover use)."""
     from journeys.bench.synth import load_collections
     from journeys.llm.cache import MemoryCache
     from journeys.llm.local import LocalLLM
@@ -234,9 +236,11 @@ def throughput(
 
     cols = load_collections(collections)
     rng = np.random.default_rng(seed)
+    from journeys.config import Settings
     from journeys.embed import EMBEDDERS
 
-    emb = EMBEDDERS.create("minilm")
+    embedder = embedder or Settings().embed.model
+    emb = EMBEDDERS.create(embedder)
     contexts, drafts = [], []
     for u in range(n):
         c = cols[int(rng.integers(len(cols)))]
@@ -273,4 +277,4 @@ def throughput(
                        "warm_sources": dict(sorted(sources.items()))}
         llm.close()
     return {"n": n, "fewshot": fewshot, "samples": nm.samples, "per_call": nm.per_call, "model": llm.name,
-            "threads": out}
+            "verifier_embedder": embedder, "threads": out}
