@@ -5,12 +5,14 @@ from __future__ import annotations
 import pickle
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeys.batch.columns import EventColumns
 from journeys.types import Event
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _T0 = datetime(1995, 1, 9, 11, 46, 49, 123456, tzinfo=timezone.utc)
 
 events = st.lists(st.builds(
@@ -36,3 +38,46 @@ def test_distinct_strings_travel_once():
     cols = EventColumns.of(evs)
     assert cols.users == ("7",) and cols.items == ("m0", "m1", "m2") and cols.item_code.tolist() == [0, 1, 2] * 3
     assert cols.micros[1] - cols.micros[0] == 1_000_000 and cols.events()[4].timestamp == _T0 + timedelta(seconds=4)
+
+
+@given(events, st.floats(0, 5))
+@settings(max_examples=60, deadline=None)
+def test_by_user_interest_and_latest_match_the_events(evs, min_rating):
+    cols = EventColumns.of(evs)
+    users = cols.by_user()
+    assert list(users) == list(dict.fromkeys(e.user_id for e in evs))
+    for u, part in users.items():
+        assert part.events() == [e for e in evs if e.user_id == u] and part.users == (u,)
+        assert len(part.items) == len({e.item_id for e in evs if e.user_id == u})
+    interest = [not (e.kind == "rate" and e.weight < min_rating) for e in evs]
+    assert cols.interest(min_rating).tolist() == interest
+    assert cols.latest() == (max(e.timestamp for e in evs) if evs else None)
+    order: dict = {}
+    for e in sorted((e for e, keep in zip(evs, interest) if keep), key=lambda e: (e.timestamp, e.item_id)):
+        order.setdefault(e.item_id, None)
+    assert cols.first_seen(cols.interest(min_rating)) == tuple(order)
+
+
+@given(st.lists(st.floats(-10**10, 10**10, allow_nan=False) | st.integers(-10**12, 10**12).map(lambda n: n / 1e3)
+                | st.integers(-10**15, 10**15).map(lambda n: n / 1e6), max_size=40))
+@settings(max_examples=100, deadline=None)
+def test_seconds_become_the_microseconds_datetime_rounds_to(seconds):
+    from journeys.batch.columns import micros_of_seconds
+
+    want = [(datetime.fromtimestamp(s, tz=timezone.utc) - _EPOCH) // timedelta(microseconds=1) for s in seconds]
+    assert micros_of_seconds(np.array(seconds, dtype=np.float64)).tolist() == want
+
+
+def test_columns_built_from_rows_in_chunks():
+    from journeys.batch.columns import ColumnsBuilder
+
+    rows = [("b", "x", 1.5, "rate", 4.0, ""), ("a", "y", 0.0000015, "search", 1.0, "q"), ("b", "y", -2.25, "view", 1.0, "")]
+    built = ColumnsBuilder()
+    built.add(rows[:2])
+    built.add([])
+    built.add(rows[2:])
+    cols = built.build()
+    assert cols.users == ("b", "a") and cols.queries == (None, "q")
+    assert cols.events() == [Event(u, i, datetime.fromtimestamp(t, tz=timezone.utc), k, w, q or None)
+                             for u, i, t, k, w, q in rows]
+    assert ColumnsBuilder().build().events() == []

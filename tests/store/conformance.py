@@ -70,6 +70,21 @@ class StoreConformance:
         assert store.add_events(ev) == 5000
         assert len(store.events()) == 5000 and len(store.events("u5")) == len([e for e in ev if e.user_id == "u5"])
 
+    def test_event_columns_are_the_events_in_the_same_order(self, store):
+        # same order as events(): by user, time, item id (ties on those three in the key's order)
+        ev = [Event("bob", "b2", T + timedelta(hours=1)), Event("alice", "u2", T, "search", 1.0, "tuning"),
+              Event("alice", "u1", T), Event("alice", "u0", T + timedelta(seconds=1), "rate", 4.5),
+              Event("10", "ü/1", datetime(1969, 12, 31, 23, 59, 58, 999999, tzinfo=timezone.utc), "rate", 0.5),
+              Event("10", "u1", datetime(2023, 5, 6, 7, 8, 9, 123457, tzinfo=timezone.utc), "search", 1.0, ""),
+              Event("bob", "b2", T + timedelta(hours=1), "click")]
+        ev += [Event(f"u{i % 37}", f"i{i % 101}", T + timedelta(microseconds=1_000_003 * i)) for i in range(3000)]
+        assert store.event_columns().events() == [] and len(store.event_columns()) == 0
+        store.add_events(ev)
+        cols = store.event_columns(chunk=500)  # several chunks
+        assert cols.events() == store.events() and len(cols) == len(ev)
+        assert set(cols.users) == {e.user_id for e in ev} and len(cols.items) == len({e.item_id for e in ev})
+        assert cols.by_user()["alice"].events() == store.events("alice")
+
     # -- users ------------------------------------------------------------------------------
     def test_users_numeric_then_alphabetical_with_counts(self, store):
         for user, n in (("10", 1), ("2", 2), ("bob", 1), ("alice", 3), ("1", 1)):

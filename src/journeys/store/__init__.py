@@ -2,7 +2,7 @@
 
 A store is a few narrow protocols, so that a stage asks only for what it uses:
 
-- `EventStore`: events, the source of truth for every journey;
+- `EventStore`: events, the source of truth for every journey (also as columns, for recompute);
 - `ItemStore`: the catalogue and the embedding cache (vectors by model and content hash);
 - `JourneyStore`: each user's journeys and unassigned items (and, later, overrides and lineage);
 - `ArtifactStore`: versioned learned state (a fitted global model), as bytes;
@@ -17,17 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from journeys.errors import ConfigError
 from journeys.types import Event, Item, Journey
 
+if TYPE_CHECKING:
+    from journeys.batch.columns import EventColumns
+
 
 class EventStore(Protocol):
     def add_events(self, events: Iterable[Event]) -> int: ...
     def events(self, user_id: str | None = None) -> list[Event]: ...
+    def event_columns(self) -> EventColumns: ...  # every event, in events()'s order
     def users(self) -> list[dict]: ...
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from journeys.errors import ConfigError, require
 from journeys.store import user_order
 from journeys.store.sqlite import SQLiteStore
 from journeys.types import Event, Item, Journey
+
+if TYPE_CHECKING:
+    from journeys.batch.columns import EventColumns
 
 _LOCK_ID = 0x6A6F75726E  # advisory lock key for migrations ("journ")
 _CHUNK = 10_000
@@ -212,6 +216,19 @@ class PostgresStore:
             sql, args = sql + " WHERE user_id = %s", (user_id,)
         rows = self.conn.execute(sql + " ORDER BY user_id, ts, item_id", args).fetchall()
         return [Event(r[0], r[1], _dt(r[2]), r[3], r[4], r[5] or None) for r in rows]
+
+    # -- columnar events (issue 14): recompute reads the events as columns ------------------
+    def event_columns(self, chunk: int = 65536) -> EventColumns:
+        """Every event as columns, in `events()`'s order, read through a server-side cursor
+        `chunk` rows at a time (no `Event` objects)."""
+        from journeys.batch.columns import ColumnsBuilder
+
+        built = ColumnsBuilder()
+        with self.conn.transaction(), self.conn.cursor(name="journeys_event_columns") as cur:
+            cur.execute("SELECT user_id, item_id, ts, kind, weight, query FROM events ORDER BY user_id, ts, item_id")
+            while rows := cur.fetchmany(chunk):
+                built.add(rows)
+        return built.build()
 
     # -- embeddings -----------------------------------------------------------------------
     def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import numpy as np
@@ -18,6 +19,9 @@ from journeys.errors import JourneysError, StoreError
 
 from journeys.store import user_order
 from journeys.types import Event, Item, Journey
+
+if TYPE_CHECKING:
+    from journeys.batch.columns import EventColumns
 
 # Each entry migrates the schema from version i to i+1; never edit one that has shipped.
 MIGRATIONS: list[str] = [
@@ -430,6 +434,19 @@ class SQLiteStore:
             sql, args = sql + " WHERE user_id = ?", (user_id,)
         rows = self.conn.execute(sql + " ORDER BY user_id, ts, item_id", args).fetchall()
         return [Event(r[0], r[1], _dt(r[2]), r[3], r[4], r[5] or None) for r in rows]
+
+    # -- columnar events (issue 14): recompute reads the events as columns ------------------
+    def event_columns(self, chunk: int = 65536) -> EventColumns:
+        """Every event as columns, in `events()`'s order, read from the cursor `chunk` rows at a
+        time (no `Event` objects)."""
+        from journeys.batch.columns import ColumnsBuilder
+
+        cur = self.conn.execute("SELECT user_id, item_id, ts, kind, weight, query FROM events"
+                                " ORDER BY user_id, ts, item_id")
+        built = ColumnsBuilder()
+        while rows := cur.fetchmany(chunk):
+            built.add(rows)
+        return built.build()
 
     # -- embeddings -----------------------------------------------------------------------
     def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
