@@ -17,6 +17,7 @@ from datetime import datetime
 import numpy as np
 
 from journeys.activity import UserActivity
+from journeys.batch.columns import EventColumns, UserEvents
 from journeys.config import AfterSettings
 from journeys.diversify import DIVERSIFIERS, Diversifier
 from journeys.expand import Catalogue, ExpandContext, Expander, PeerIndex
@@ -91,13 +92,13 @@ class KVSnapshot:
         self.entries[key] = self.written[key] = value
 
 
-def resolve_now(settings: AfterSettings, store=None, events: Sequence[Event] = ()) -> datetime | None:
+def resolve_now(settings: AfterSettings, store=None, events: Sequence[Event] | EventColumns = ()) -> datetime | None:
     """`after.now` if set, else the latest event time in the store (else in `events`)."""
     if settings.now is not None:
         return settings.now
     latest = store.latest_event_time() if hasattr(store, "latest_event_time") else None
-    if latest is None and events:
-        latest = max(e.timestamp for e in events)
+    if latest is None and len(events):
+        latest = events.latest() if isinstance(events, EventColumns) else max(e.timestamp for e in events)
     return latest
 
 
@@ -106,12 +107,14 @@ def finish_users(journeys: Mapping[str, Sequence[Journey]], events: Mapping[str,
                  embed: Callable[[list[str]], np.ndarray] | None = None,
                  is_interest: Callable[[Event], bool] = lambda e: True,
                  peers_from: Sequence[Journey] = ()) -> dict[str, list[Journey]]:
-    """Every given user's journeys, finished. `events`: each user's events; `vectors`: the item
+    """Every given user's journeys, finished. `events`: each user's events (a `UserEvents` builds
+    them one user at a time); `vectors`: the item
     vectors expansion grounds candidates in; `peers_from`: other users' (stored) journeys, which
     collaborative expansion also draws on."""
     if not settings.enabled:
         return {u: list(js) for u, js in journeys.items()}
-    now = resolve_now(settings, store, [e for evs in events.values() for e in evs])
+    now = resolve_now(settings, store, events.columns if isinstance(events, UserEvents)
+                      else [e for evs in events.values() for e in evs])
     stages = AfterStages.build(settings, store)
     catalogue = Catalogue.of(vectors) if vectors else None
     peers = PeerIndex.of([j for js in journeys.values() for j in js] + list(peers_from))

@@ -1,6 +1,6 @@
 """Builds the stages from Settings and runs them for one user at a time.
 
-prepare(items, events): item text -> embeddings (cached by content hash), keyword background,
+prepare(items, events): (events as columns or objects) item text -> embeddings (cached by content hash), keyword background,
 global learning for clusterers that need it. run_user(user, events): interest filter -> history in
 time order -> clusterer -> keywords -> namer -> Journeys (ranked), plus the unassigned items.
 """
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from journeys import safety
+from journeys.batch.columns import EventColumns
 from journeys.config import Settings
 from journeys.embed import EMBEDDERS, Embedder, item_text
 from journeys.embed.text import content_hash
@@ -104,9 +105,16 @@ class Pipeline:
     def is_interest(self, event: Event) -> bool:
         return not (event.kind == "rate" and event.weight < self.settings.ingest.min_rating)
 
-    def prepare(self, items: Mapping[str, Item] | Iterable[Item], events: Sequence[Event]) -> "Pipeline":
+    def interest_mask(self, events: EventColumns) -> np.ndarray:
+        """`is_interest` of every event of the columns, as a boolean array."""
+        return events.interest(self.settings.ingest.min_rating)
+
+    def prepare(self, items: Mapping[str, Item] | Iterable[Item],
+                events: Sequence[Event] | EventColumns) -> "Pipeline":
+        """`events`: everybody's, as columns (what recompute reads) or as `Event` objects."""
         items = dict(items) if isinstance(items, Mapping) else {i.item_id: i for i in items}
-        used = {e.item_id for e in events if self.is_interest(e)}
+        events = events if isinstance(events, EventColumns) else EventColumns.of(events)
+        used = {events.items[c] for c in np.unique(events.item_code[self.interest_mask(events)]).tolist()}
         self.items_ = {k: v for k, v in items.items() if k in used}
         template = self.settings.embed.template
         self.texts_ = {k: item_text(v, template) for k, v in self.items_.items()}
@@ -117,13 +125,11 @@ class Pipeline:
         self.fit_keywords()
         self.seconds_["fit_keywords"] = time.perf_counter() - t
         t = time.perf_counter()
-        by_user: dict[str, list[Event]] = {}
-        for e in events:
-            by_user.setdefault(e.user_id, []).append(e)
-        users = sorted(by_user.items())
+        by_user = events.by_user()
+        users = sorted(by_user)
         # the digest needs ids and texts only; vectors are stacked only if the fit must run
-        self.fit_clusterer(Corpus([self.history(u, evs, vectors=False) for u, evs in users]),
-                           lambda: Corpus([self.history(u, evs) for u, evs in users]))
+        self.fit_clusterer(Corpus([self.history(u, by_user[u], vectors=False) for u in users]),
+                           lambda: Corpus([self.history(u, by_user[u]) for u in users]))
         self.seconds_["fit_clusterer"] = time.perf_counter() - t
         return self
 
@@ -228,14 +234,19 @@ class Pipeline:
         return self.instructive_[item_id]
 
     # -- one user ---------------------------------------------------------------------------
-    def history(self, user_id: str, events: Sequence[Event], vectors: bool = True) -> UserHistory:
+    def history(self, user_id: str, events: Sequence[Event] | EventColumns, vectors: bool = True) -> UserHistory:
         """The user's distinct interest items in order of first interaction (ties by item id);
-        without `vectors`, an empty (0, dim) array stands in for them."""
-        order: dict[str, None] = {}
-        for e in sorted((e for e in events if self.is_interest(e) and e.item_id in self.vectors_),
-                        key=lambda e: (e.timestamp, e.item_id)):
-            order.setdefault(e.item_id, None)
-        ids = tuple(order)
+        without `vectors`, an empty (0, dim) array stands in for them. `events` are the user's
+        (as columns or objects)."""
+        if isinstance(events, EventColumns):
+            known = np.fromiter((i in self.vectors_ for i in events.items), dtype=bool, count=len(events.items))
+            ids = events.first_seen(self.interest_mask(events) & known[events.item_code])
+        else:
+            order: dict[str, None] = {}
+            for e in sorted((e for e in events if self.is_interest(e) and e.item_id in self.vectors_),
+                            key=lambda e: (e.timestamp, e.item_id)):
+                order.setdefault(e.item_id, None)
+            ids = tuple(order)
         dim = getattr(self.embedder, "dim", 0)
         vecs = np.stack([self.vectors_[i] for i in ids]) if ids and vectors else np.zeros((0, dim), dtype=np.float32)
         return UserHistory(user_id, ids, vecs, tuple(self.texts_[i] for i in ids))

@@ -144,6 +144,23 @@ class UserColumns(Mapping):
         return len(self._index)
 
 
+class UserEvents(Mapping):
+    """user -> that user's `Event` list, built anew on each access from `UserColumns`, so that
+    only the users at hand have objects; `columns` are everybody's events."""
+
+    def __init__(self, users: UserColumns):
+        self.users, self.columns = users, users.columns
+
+    def __getitem__(self, user: str) -> list[Event]:
+        return self.users[user].events()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.users)
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+
 class ColumnsBuilder:
     """Columns from rows read in chunks (user, item, seconds since the epoch, kind, weight,
     query with "" for none), as a store's cursor gives them: no `Event` objects."""

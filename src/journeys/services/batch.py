@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 
+from journeys.batch.columns import EventColumns, UserColumns
 from journeys.config import Settings
 from journeys.pipeline import Pipeline
 from journeys.store import Store
@@ -139,8 +140,6 @@ def run_parts(ex, fn: Callable, shared, settings: Settings, work: list) -> list:
 def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
     """The clusterer's partition of each (user, events) on the configured executor; {} when the
     work stays in this process (each user is then partitioned when computed)."""
-    from journeys.batch.columns import EventColumns
-
     if stays_here(settings, len(users)):
         return {}
     try:
@@ -153,13 +152,12 @@ def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
 
 
 def compute_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settings, users: list[str],
-                     by_user: Mapping[str, list], after: tuple | None) -> dict:
+                     by_user: Mapping[str, EventColumns], after: tuple | None) -> dict:
     """Map 1 for every given user: user -> (UserResult, Identity, online state bytes, items met).
     The driver reads what each user needs of the store (`UserPrior`); `after`: (AfterStages, now)."""
-    from journeys.batch.columns import EventColumns
     from journeys.services.living import UserPrior
 
-    work = [(u, EventColumns.of(by_user[u]), UserPrior.of(store, u)) for u in users]
+    work = [(u, by_user[u], UserPrior.of(store, u)) for u in users]
     done = run_parts(ex, _compute_part, (model, after), settings, work)
     return {r[0].user_id: r for part in done for r in part}
 
@@ -185,7 +183,7 @@ def expand_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settin
 
 
 def compute_users(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: list[str],
-                  by_user: Mapping[str, list], secs: dict) -> tuple[dict, dict, dict]:
+                  by_user: UserColumns, secs: dict) -> tuple[dict, dict, dict]:
     """Both maps for the wanted users on `ex`: user -> (UserResult, Identity), user -> online
     state bytes, user -> finished journeys. `secs` gets `per_user_extract` (map 1) and
     `per_user_after` (map 2) wall seconds."""
@@ -197,7 +195,7 @@ def compute_users(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: 
     t = time.perf_counter()
     s = settings.after
     stages = AfterStages.build(s, store) if s.enabled else None
-    now = resolve_now(s, store, [e for evs in by_user.values() for e in evs]) if s.enabled else None
+    now = resolve_now(s, store, by_user.columns) if s.enabled else None
     try:
         model = ship_model(pipe)
         done = compute_in_batch(ex, model, store, settings, wanted, by_user, (stages, now) if s.enabled else None)

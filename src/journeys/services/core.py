@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from journeys.after import finish_users
+from journeys.batch.columns import EventColumns, UserColumns, UserEvents
 from journeys.config import Settings
 from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
@@ -123,10 +124,13 @@ def _config_digest(settings: Settings, model_version: str) -> str:
     return hashlib.sha256(json.dumps([conf, model_version], sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _input_digest(config: str, events: Sequence) -> str:
+def _input_digest(config: str, events: EventColumns) -> str:
+    """A digest of the settings' digest and one user's events (in any order): the events sorted
+    by time, item, kind, weight and query, each as the repr of (item, seconds since the epoch,
+    kind, weight, query)."""
     h = hashlib.sha256(config.encode())
-    for e in sorted(events, key=lambda e: (e.timestamp, e.item_id, e.kind, e.weight, e.query or "")):
-        h.update(repr((e.item_id, e.timestamp.timestamp(), e.kind, e.weight, e.query)).encode())
+    for micros, item, kind, weight, query in events.sorted_rows():
+        h.update(repr((item, micros / 1_000_000, kind, weight, query)).encode())
     return h.hexdigest()
 
 
@@ -146,24 +150,22 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
                force: bool) -> DiscoverSummary:
     progress = progress or QuietProgress()
     t, cpu = time.perf_counter(), time.process_time()  # CPU seconds: what a busy machine does not inflate
-    events = store.events()
+    columns = store.event_columns()  # every event, as columns: no object per event
     ex = None
-    n_users = len({e.user_id for e in events})
+    n_users = len(columns.users)
     if not stays_here(settings, n_users) and (force or len(store.input_digests()) < n_users):
         # users to compute for sure: start the pool's processes while this one embeds and fits
         ex = stack.enter_context(open_executor(settings))
         if hasattr(ex, "warm"):
             ex.warm(WORKER_MODULES)
     pipe = pipeline or Pipeline(settings, store, progress=progress)
-    pipe.prepare(store.items(sorted({e.item_id for e in events})), events)
+    pipe.prepare(store.items(sorted(columns.items)), columns)
     secs["embed_and_prepare"] = time.perf_counter() - t
     secs["embed_and_prepare_cpu"] = time.process_time() - cpu
     secs.update({f"prepare_{k}": v for k, v in pipe.seconds_.items()})
 
     t, cpu = time.perf_counter(), time.process_time()
-    by_user: dict[str, list] = {}
-    for e in events:
-        by_user.setdefault(e.user_id, []).append(e)
+    by_user = columns.by_user()
     config = _config_digest(settings, pipe.model_version_)
     stored = store.input_digests()
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
@@ -179,7 +181,7 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
     return DiscoverSummary(
         run_id=run_id,
         ingest=ingest,
-        not_interest=sum(1 for e in events if not pipe.is_interest(e)),
+        not_interest=int(len(columns) - pipe.interest_mask(columns).sum()),
         users=len(wanted),
         journeys=n_j,
         users_changed=changed,
@@ -191,10 +193,11 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
 
 
 def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progress, wanted: list[str],
-              by_user: dict[str, list], digests: dict[str, str], secs: dict, ex=None) -> tuple[int, int, int]:
+              by_user: UserColumns, digests: dict[str, str], secs: dict, ex=None) -> tuple[int, int, int]:
     """Partition, identity, naming, the stages after naming, and the store, for the wanted users
     (on the executor `ex` when given: services/batch.py); returns (journeys, users changed,
-    unassigned items). `secs` gets the wall seconds of its parts (`per_user_*`)."""
+    unassigned items). `secs` gets the wall seconds of its parts (`per_user_*`). A user's `Event`
+    objects exist only while that user is at hand (`UserEvents`)."""
     from journeys.services.living import compute_user, save_user
 
     t = time.perf_counter()
@@ -206,19 +209,20 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
         else:
             results, states = {}, {}
             for user in wanted:
-                results[user] = compute_user(pipe, store, user, by_user[user])
+                results[user] = compute_user(pipe, store, user, by_user[user].events())
                 tick.advance()
             secs["per_user_extract"] = time.perf_counter() - t
             t = time.perf_counter()
             # stage, rank, diversify, expand: collaborative candidates see every user's journeys
             others = [j for j in store.journeys() if j.user_id not in results] if results else []
-            finished = finish_users({u: r.journeys for u, (r, _) in results.items()}, by_user, settings.after,
+            finished = finish_users({u: r.journeys for u, (r, _) in results.items()}, UserEvents(by_user), settings.after,
                                     store, pipe.vectors_, pipe.embedder.embed, pipe.is_interest, peers_from=others)
             secs["per_user_after"] = time.perf_counter() - t
     t = time.perf_counter()
     for user, (res, ident) in results.items():
         res = dataclasses.replace(res, journeys=tuple(finished[user]))
-        changed += save_user(pipe, store, res, ident, by_user[user], states.get(user, b""))
+        state = states.get(user, b"")
+        changed += save_user(pipe, store, res, ident, by_user[user].events() if state == b"" else (), state)
         store.set_input_digest(user, digests[user])
         n_j += len(res.journeys)
         unassigned += len(res.unassigned)
