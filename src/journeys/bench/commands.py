@@ -225,3 +225,7 @@ def serve_cmd(
 from journeys.bench import subjourneys as _subjourneys  # noqa: E402  (issue 12: `bench subjourneys`)
 
 _subjourneys.register(bench_app)
+
+from journeys.bench import recompute_memory as _recompute_memory  # noqa: E402  (journeys bench recompute-memory)
+
+_recompute_memory.register(bench_app)
