@@ -108,9 +108,8 @@ def finish_users(journeys: Mapping[str, Sequence[Journey]], events: Mapping[str,
                  is_interest: Callable[[Event], bool] = lambda e: True,
                  peers_from: Sequence[Journey] = ()) -> dict[str, list[Journey]]:
     """Every given user's journeys, finished. `events`: each user's events (a `UserEvents` builds
-    them one user at a time); `vectors`: the item
-    vectors expansion grounds candidates in; `peers_from`: other users' (stored) journeys, which
-    collaborative expansion also draws on."""
+    them one user at a time); `vectors`: the item vectors expansion grounds candidates in;
+    `peers_from`: other users' (stored) journeys, which collaborative expansion also draws on."""
     if not settings.enabled:
         return {u: list(js) for u, js in journeys.items()}
     now = resolve_now(settings, store, events.columns if isinstance(events, UserEvents)

@@ -1,8 +1,9 @@
 """Builds the stages from Settings and runs them for one user at a time.
 
-prepare(items, events): (events as columns or objects) item text -> embeddings (cached by content hash), keyword background,
-global learning for clusterers that need it. run_user(user, events): interest filter -> history in
-time order -> clusterer -> keywords -> namer -> Journeys (ranked), plus the unassigned items.
+prepare(items, events): item text -> embeddings (cached by content hash), keyword background,
+global learning for clusterers that need it; everybody's events as columns (`EventColumns`) or
+objects. run_user(user, events): interest filter -> history in time order -> clusterer ->
+keywords -> namer -> Journeys (ranked), plus the unassigned items.
 """
 
 from __future__ import annotations

@@ -127,7 +127,8 @@ class UserColumns(Mapping):
 
     def __init__(self, columns: EventColumns):
         self.columns = columns
-        self._order = np.argsort(columns.user_code, kind="stable")
+        order = np.argsort(columns.user_code, kind="stable")
+        self._order = order.astype(np.int32) if len(order) < 2**31 else order
         counts = np.bincount(columns.user_code, minlength=len(columns.users))
         self._ends = np.cumsum(counts)
         self._starts = self._ends - counts
