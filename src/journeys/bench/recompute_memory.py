@@ -37,6 +37,7 @@ def run(dataset: str = "movielens-small", workdir: str | None = None, db: str | 
     from journeys.services.batch import WORKER_MODULES
     from journeys.store.sqlite import SQLiteStore
 
+    given = db
     if db is None:
         tmp = Path(workdir or tempfile.mkdtemp(prefix="journeys-bench-"))
         tmp.mkdir(parents=True, exist_ok=True)
@@ -75,7 +76,7 @@ def run(dataset: str = "movielens-small", workdir: str | None = None, db: str | 
         return round((resident - base - vectors) / n_events, 1)
 
     return {
-        "dataset": dataset,
+        "dataset": dataset if given is None else f"store {given}",
         "events": n_events,
         "users": summary.users,
         "items_with_vectors": len(pipe.vectors_),
