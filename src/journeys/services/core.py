@@ -222,7 +222,7 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
     for user, (res, ident) in results.items():
         res = dataclasses.replace(res, journeys=tuple(finished[user]))
         state = states.get(user, b"")
-        changed += save_user(pipe, store, res, ident, by_user[user].events() if state == b"" else (), state)
+        changed += save_user(pipe, store, res, ident, by_user[user] if state == b"" else (), state)
         store.set_input_digest(user, digests[user])
         n_j += len(res.journeys)
         unassigned += len(res.unassigned)

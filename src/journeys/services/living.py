@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from journeys.batch.columns import EventColumns
 from journeys.identity import Group, Identity, Overrides, journey_id, resolve
 from journeys.pipeline import Partition, Pipeline, UserResult, dump_arrays, load_arrays
 from journeys.types import Event
@@ -71,11 +72,11 @@ class UserPrior:
         return list(self.override_rows)
 
 
-def save_user(pipe: Pipeline, store, res: UserResult, ident: Identity | None, events: Sequence[Event],
-              state: bytes | None = b"") -> int:
+def save_user(pipe: Pipeline, store, res: UserResult, ident: Identity | None,
+              events: Sequence[Event] | EventColumns, state: bytes | None = b"") -> int:
     """Store a user's journeys, identity changes and online state; 1 if the journeys changed.
     `state`: the online state's bytes when a worker built them (None: the clusterer keeps none);
-    by default it is built here."""
+    by default it is built here, from the user's `events` (objects or columns)."""
     changed = store.replace_journeys(res.user_id, res.journeys, res.unassigned)
     if ident is not None and (ident.registry or ident.lineage):
         store.save_identity(res.user_id, ident.registry, ident.lineage)
@@ -119,7 +120,7 @@ class OnlineState:
     items: dict[str, int] = field(default_factory=dict)  # item -> cluster index
 
     @classmethod
-    def build(cls, pipe: Pipeline, res: UserResult, events: Sequence[Event]) -> "OnlineState | None":
+    def build(cls, pipe: Pipeline, res: UserResult, events: Sequence[Event] | EventColumns) -> "OnlineState | None":
         walk = getattr(pipe.clusterer, "walk", None)
         if walk is None:
             return None
