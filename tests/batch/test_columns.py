@@ -6,6 +6,7 @@ import pickle
 from datetime import datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,16 +69,17 @@ def test_seconds_become_the_microseconds_datetime_rounds_to(seconds):
     assert micros_of_seconds(np.array(seconds, dtype=np.float64)).tolist() == want
 
 
-def test_columns_built_from_rows_in_chunks():
+@pytest.mark.parametrize("capacity", [0, 1, 3, 10])  # a count that is off only costs a copy
+def test_columns_built_from_rows_in_chunks(capacity):
     from journeys.batch.columns import ColumnsBuilder
 
     rows = [("b", "x", 1.5, "rate", 4.0, ""), ("a", "y", 0.0000015, "search", 1.0, "q"), ("b", "y", -2.25, "view", 1.0, "")]
-    built = ColumnsBuilder()
-    built.add(rows[:2])
+    built = ColumnsBuilder(capacity)
+    built.add(rows[:1])
     built.add([])
-    built.add(rows[2:])
+    built.add(rows[1:])
     cols = built.build()
-    assert cols.users == ("b", "a") and cols.queries == (None, "q")
+    assert cols.users == ("b", "a") and cols.queries == (None, "q") and len(cols.micros) == 3
     assert cols.events() == [Event(u, i, datetime.fromtimestamp(t, tz=timezone.utc), k, w, q or None)
                              for u, i, t, k, w, q in rows]
-    assert ColumnsBuilder().build().events() == []
+    assert ColumnsBuilder(capacity).build().events() == []

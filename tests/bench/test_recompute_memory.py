@@ -21,6 +21,7 @@ def test_driver_bytes_per_event_of_a_refresh(tmp_path, monkeypatch):
         core.discover(_data(synth.events, synth.items), Settings(embed={"model": "hashing"}), store)
     out = recompute_memory.run(db=str(db))
     assert out["events"] == len(synth.events) and out["users"] == 5
-    assert out["items_with_vectors"] > 10 and out["item_vectors_mib"] >= 0
+    assert out["items_with_vectors"] > 10 and out["item_vectors_mib"] >= 0 and 0 < out["events_halved"] < out["events"]
     assert out["peak_mib"] >= out["rss_before_mib"] > 0
-    assert all(math.isfinite(out[k]) for k in ("driver_bytes_per_event", "held_bytes_per_event", "whole_run_bytes_per_event"))
+    assert all(math.isfinite(out[k]) for k in ("driver_bytes_per_event", "held_bytes_per_event", "whole_run_bytes_per_event",
+                                             "driver_marginal_bytes_per_event", "whole_run_marginal_bytes_per_event"))

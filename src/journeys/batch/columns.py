@@ -164,11 +164,15 @@ class UserEvents(Mapping):
 
 class ColumnsBuilder:
     """Columns from rows read in chunks (user, item, seconds since the epoch, kind, weight,
-    query with "" for none), as a store's cursor gives them: no `Event` objects."""
+    query with "" for none), as a store's cursor gives them: no `Event` objects. The arrays are
+    allocated for `capacity` rows (the count, when the store knows it) and grow if more come."""
 
-    def __init__(self):
+    _DTYPES = (np.int32, np.int32, np.int32, np.int32, np.int64, np.float64)
+
+    def __init__(self, capacity: int = 0):
         self._index: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
-        self._parts: list[tuple[np.ndarray, ...]] = []
+        self._arrays = [np.empty(capacity, dtype=d) for d in self._DTYPES]
+        self._n = 0
 
     def add(self, rows: Iterable[tuple]) -> None:
         rows = list(rows)
@@ -177,10 +181,15 @@ class ColumnsBuilder:
         users, items, seconds, kinds, weights, queries = zip(*rows)
         (_, u), (_, i), (_, k) = (_codes(v, ix) for v, ix in zip((users, items, kinds), self._index))
         _, q = _codes([x or None for x in queries], self._index[3])
-        self._parts.append((u, i, k, q, micros_of_seconds(np.array(seconds, dtype=np.float64)),
-                            np.array(weights, dtype=np.float64)))
+        end = self._n + len(rows)
+        if end > len(self._arrays[0]):
+            self._arrays = [np.concatenate([a[:self._n], np.empty(max(end, 2 * self._n) - self._n, a.dtype)])
+                            for a in self._arrays]
+        for a, part in zip(self._arrays, (u, i, k, q, micros_of_seconds(np.array(seconds, dtype=np.float64)),
+                                          np.array(weights, dtype=np.float64))):
+            a[self._n:end] = part
+        self._n = end
 
     def build(self) -> EventColumns:
-        empty = (np.zeros(0, np.int32),) * 4 + (np.zeros(0, np.int64), np.zeros(0, np.float64))
-        arrays = [np.concatenate(a) for a in zip(*self._parts)] if self._parts else list(empty)
+        arrays = [a if len(a) == self._n else a[:self._n].copy() for a in self._arrays]
         return EventColumns(*(tuple(ix) for ix in self._index), *arrays)

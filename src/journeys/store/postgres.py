@@ -218,7 +218,7 @@ class PostgresStore:
         return [Event(r[0], r[1], _dt(r[2]), r[3], r[4], r[5] or None) for r in rows]
 
     # -- columnar events (issue 14): recompute reads the events as columns ------------------
-    def event_columns(self, chunk: int = 8192) -> EventColumns:
+    def event_columns(self, chunk: int = 1024) -> EventColumns:
         """Every event as columns, in `events()`'s order, read through a server-side cursor
         `chunk` rows at a time (no `Event` objects)."""
         from journeys.batch.columns import ColumnsBuilder

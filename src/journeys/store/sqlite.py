@@ -436,14 +436,14 @@ class SQLiteStore:
         return [Event(r[0], r[1], _dt(r[2]), r[3], r[4], r[5] or None) for r in rows]
 
     # -- columnar events (issue 14): recompute reads the events as columns ------------------
-    def event_columns(self, chunk: int = 8192) -> EventColumns:
+    def event_columns(self, chunk: int = 1024) -> EventColumns:
         """Every event as columns, in `events()`'s order, read from the cursor `chunk` rows at a
-        time (no `Event` objects)."""
+        time (no `Event` objects) into arrays sized by the count of events."""
         from journeys.batch.columns import ColumnsBuilder
 
+        built = ColumnsBuilder(self.conn.execute("SELECT COUNT(*) FROM events").fetchone()[0])
         cur = self.conn.execute("SELECT user_id, item_id, ts, kind, weight, query FROM events"
                                 " ORDER BY user_id, ts, item_id")
-        built = ColumnsBuilder()
         while rows := cur.fetchmany(chunk):
             built.add(rows)
         return built.build()
