@@ -1,10 +1,11 @@
 """The fitted model: what a full run learned, as plain arrays, apart from the store and progress.
 
 It holds the settings it was fitted with, the embedder's name, the clusterer's learned state, the
-keyword model and the text and vector of every item in use. `to_bytes` / `from_bytes` give an npz
-(no pickle), so the same object is what the store keeps, what an executor ships to its workers
-once (a local process pool or Ray's object store), and what a worker rebuilds a pipeline from to
-partition its users. Workers never embed and never touch the store.
+keyword model and the title, description, text and vector of every item in use. `to_bytes` /
+`from_bytes` give an npz (no pickle), so the same object is what the store keeps, what an executor
+ships to its workers once (a local process pool or Ray's object store), and what a worker
+rebuilds a pipeline from to compute its users (services/batch.py). Workers never touch the store;
+they embed only if a namer or an expansion source asks for a vector the model lacks.
 """
 
 from __future__ import annotations

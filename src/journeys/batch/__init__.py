@@ -6,7 +6,8 @@ results come back in partition order, so every executor gives the same answer. `
 module-level function (it travels by reference). Partitions are deterministic hash buckets of user
 ids (`partition_users`). Executors are chosen by name from `EXECUTORS`:
 
-- `local`: in this process (`workers=1`), or a pool of N spawned processes;
+- `local`: in this process (`workers=1`), or N-1 spawned processes with this one as the last
+  worker (the default: every core);
 - `ray`: Ray tasks, on a local Ray started with N CPUs or on a cluster joined by `address`; the
   shared object goes to the object store once, and a task whose worker dies is retried."""
 
