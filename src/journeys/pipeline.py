@@ -73,6 +73,66 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n else v
 
 
+class _Fit:
+    """One learned state kept as arrays under a digest of its inputs (`key`): loaded when the
+    store has it, else fitted (`run`, which may go to another thread: it touches no store) and
+    saved (`finish`, in the caller's thread); `pointer` names the version in use. Without a store
+    that keeps artifacts (or a model that exposes its state), it is simply fitted. `early`: the
+    fit needs no item vectors, so it may run while they are embedded."""
+
+    def __init__(self, pipe: "Pipeline", name: str, key: str, pointer: str, fit, load, state, early: bool):
+        store = pipe.store
+        self.store, self.name, self.key, self.pointer, self.fit, self.state = store, name, key, pointer, fit, state
+        self.saving = hasattr(store, "get_artifact") and state is not None
+        blob = store.get_artifact(key) if self.saving else None
+        if blob is not None:
+            load(load_arrays(blob))
+        self.fitted = blob is None
+        self.early = early and self.fitted
+        self.seconds: dict[str, float] = {name: 0.0}
+
+    def run(self) -> None:
+        if self.fitted:
+            t = time.perf_counter()
+            self.fit()
+            self.seconds[self.name] = time.perf_counter() - t
+
+    def finish(self) -> None:
+        if self.saving:
+            if self.fitted:
+                self.store.put_artifact(self.key, dump_arrays(self.state()))
+            self.store.put_artifact(self.pointer, self.key.encode())
+
+
+class _Beside:
+    """Runs jobs in one other thread for the span of a `with` block; an exception in a job is
+    raised again at the block's end."""
+
+    def __init__(self, jobs):
+        self.jobs, self.error, self.thread = list(jobs), None, None
+
+    def _work(self) -> None:
+        try:
+            for job in self.jobs:
+                job()
+        except BaseException as exc:  # noqa: BLE001  (re-raised in the caller's thread)
+            self.error = exc
+
+    def __enter__(self) -> "_Beside":
+        if self.jobs:
+            import threading
+
+            self.thread = threading.Thread(target=self._work, name="journeys-fit", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+
 class Pipeline:
     def __init__(
         self,
@@ -112,66 +172,72 @@ class Pipeline:
 
     def prepare(self, items: Mapping[str, Item] | Iterable[Item],
                 events: Sequence[Event] | EventColumns) -> "Pipeline":
-        """`events`: everybody's, as columns (what recompute reads) or as `Event` objects."""
+        """`events`: everybody's, as columns (what recompute reads) or as `Event` objects. The
+        keyword model and a clusterer whose fit needs no item vectors (`fit_uses_vectors` False,
+        as ICPC's co-occurrence model) learn in a second thread while the items are embedded: the
+        fits are single-threaded, so on their own they leave the other cores idle."""
         items = dict(items) if isinstance(items, Mapping) else {i.item_id: i for i in items}
         events = events if isinstance(events, EventColumns) else EventColumns.of(events)
         used = {events.items[c] for c in np.unique(events.item_code[self.interest_mask(events)]).tolist()}
         self.items_ = {k: v for k, v in items.items() if k in used}
         template = self.settings.embed.template
         self.texts_ = {k: item_text(v, template) for k, v in self.items_.items()}
-        t = time.perf_counter()
-        self.vectors_ = self.embed_texts(self.texts_)
-        self.seconds_ = {"embed": time.perf_counter() - t}
-        t = time.perf_counter()
-        self.fit_keywords()
-        self.seconds_["fit_keywords"] = time.perf_counter() - t
-        t = time.perf_counter()
         by_user = events.by_user()
         users = sorted(by_user)
         # the digest needs ids and texts only; vectors are stacked only if the fit must run
-        self.fit_clusterer(Corpus([self.history(u, by_user[u], vectors=False) for u in users]),
-                           lambda: Corpus([self.history(u, by_user[u]) for u in users]))
-        self.seconds_["fit_clusterer"] = time.perf_counter() - t
+        corpus = Corpus([self.history(u, by_user[u], vectors=False) for u in users])
+        fits = [self._plan_keywords(), self._plan_clusterer(corpus, lambda: Corpus([self.history(u, by_user[u])
+                                                                                      for u in users]))]
+        early = [f for f in fits if f.early]
+        self.seconds_ = {}
+        with _Beside([f.run for f in early]):
+            t = time.perf_counter()
+            self.vectors_ = self.embed_texts(self.texts_)
+            self.seconds_["embed"] = time.perf_counter() - t
+        for f in fits:
+            if not f.early:
+                f.run()
+            self.seconds_.update(f.seconds)
+            f.finish()
         return self
 
-    def fit_clusterer(self, corpus: Corpus, full=None) -> None:
-        """Fit the clusterer on everybody's histories. The learned state is a versioned artifact:
+    def _plan_keywords(self) -> "_Fit":
+        """The keyword model on the texts in use; kept as arrays (`keywords:current`) so that
+        `ingest` can score keywords without refitting it."""
+        h = hashlib.sha256(repr((self.keywords.top_n, self.keywords.ngram_range)).encode())
+        for k in sorted(self.texts_):
+            h.update(repr((k, self.texts_[k])).encode())
+        return _Fit(self, "fit_keywords", "keywords:" + h.hexdigest(), "keywords:current",
+                    lambda: self.keywords.fit(self.texts_), self.keywords.load_state, self.keywords.state, True)
+
+    def _plan_clusterer(self, corpus: Corpus, full=None) -> "_Fit":
+        """The clusterer on everybody's histories. The learned state is a versioned artifact:
         kept in the store as arrays (npz, never pickle) under a digest of the clusterer's settings
         and of the corpus, so a run on unchanged data does not learn it again, and `ingest` applies
         the current version (`model:current`) without relearning it on every new event. `full`,
-        when given, builds the corpus to learn from (`corpus`, for the digest, may lack vectors)."""
+        when given, builds the corpus to learn from (`corpus`, for the digest, lacks vectors)."""
         h = hashlib.sha256(repr((self.clusterer.name, self.embedder.name, sorted(
             (k, repr(v)) for k, v in vars(self.clusterer).items() if not k.endswith("_")))).encode())
         for hist in corpus.histories:
             h.update(repr((hist.user_id, hist.item_ids, hist.texts)).encode())
         self.model_version_ = h.hexdigest()[:16]
-        self._cached_fit("fit:" + h.hexdigest(), "model:current", lambda: self.clusterer.fit(full() if full else corpus),
-                         self.clusterer.load_state if hasattr(self.clusterer, "state") else None,
-                         getattr(self.clusterer, "state", None))
+        with_vectors = getattr(self.clusterer, "fit_uses_vectors", True)
+        return _Fit(self, "fit_clusterer", "fit:" + h.hexdigest(), "model:current",
+                    lambda: self.clusterer.fit(full() if full and with_vectors else corpus),
+                    self.clusterer.load_state if hasattr(self.clusterer, "state") else None,
+                    getattr(self.clusterer, "state", None), not with_vectors)
+
+    def fit_clusterer(self, corpus: Corpus, full=None) -> None:
+        """`_plan_clusterer`, run now."""
+        f = self._plan_clusterer(corpus, full)
+        f.run()
+        f.finish()
 
     def fit_keywords(self) -> None:
-        """Fit the keyword model on the texts in use; kept as arrays (`keywords:current`) so that
-        `ingest` can score keywords without refitting it."""
-        h = hashlib.sha256(repr((self.keywords.top_n, self.keywords.ngram_range)).encode())
-        for k in sorted(self.texts_):
-            h.update(repr((k, self.texts_[k])).encode())
-        self._cached_fit("keywords:" + h.hexdigest(), "keywords:current", lambda: self.keywords.fit(self.texts_),
-                         self.keywords.load_state, self.keywords.state)
-
-    def _cached_fit(self, key: str, pointer: str, fit, load, state) -> None:
-        """Learned state kept as arrays under a digest of its inputs: loaded when the store has it,
-        else fitted and saved; `pointer` names the version in use. Without a store that keeps
-        artifacts (or a model that exposes its state), it is simply fitted."""
-        saving = hasattr(self.store, "get_artifact") and state is not None
-        blob = self.store.get_artifact(key) if saving else None
-        if blob is not None:
-            load(load_arrays(blob))
-        else:
-            fit()
-            if saving:
-                self.store.put_artifact(key, dump_arrays(state()))
-        if saving:
-            self.store.put_artifact(pointer, key.encode())
+        """`_plan_keywords`, run now."""
+        f = self._plan_keywords()
+        f.run()
+        f.finish()
 
     def _current(self, pointer: str) -> tuple[str, bytes] | None:
         return current_artifact(self.store, pointer)
@@ -240,11 +306,11 @@ class Pipeline:
         without `vectors`, an empty (0, dim) array stands in for them. `events` are the user's
         (as columns or objects)."""
         if isinstance(events, EventColumns):
-            known = np.fromiter((i in self.vectors_ for i in events.items), dtype=bool, count=len(events.items))
+            known = np.fromiter((i in self.texts_ for i in events.items), dtype=bool, count=len(events.items))
             ids = events.first_seen(self.interest_mask(events) & known[events.item_code])
         else:
             order: dict[str, None] = {}
-            for e in sorted((e for e in events if self.is_interest(e) and e.item_id in self.vectors_),
+            for e in sorted((e for e in events if self.is_interest(e) and e.item_id in self.texts_),
                             key=lambda e: (e.timestamp, e.item_id)):
                 order.setdefault(e.item_id, None)
             ids = tuple(order)

@@ -232,6 +232,10 @@ class StoreConformance:
         store.put_expansion("guitar", {"related": ["Banjo", "Ukulele"], "n": 2})
         store.put_expansion("guitar", {"related": ["Bass"]})
         assert store.get_expansion("guitar") == {"related": ["Bass"]}
+        store.put_expansions({"banjo": {"related": ["Guitar"]}, "guitar": {"related": ["Ukulele"]}})
+        assert store.get_expansions(["guitar", "lute", "banjo", "guitar"]) == {
+            "guitar": {"related": ["Ukulele"]}, "banjo": {"related": ["Guitar"]}}
+        assert store.get_expansions([]) == {} and store.get_expansion("banjo") == {"related": ["Guitar"]}
         store.add_events([Event("a", "i", T), Event("b", "i", T + timedelta(days=3, microseconds=5))])
         assert store.latest_event_time() == T + timedelta(days=3, microseconds=5)
 

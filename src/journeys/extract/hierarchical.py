@@ -10,6 +10,7 @@ from journeys.extract import CLUSTERERS, Corpus, UserHistory, drop_small
 @CLUSTERERS.register("hierarchical")
 class Hierarchical:
     name = "hierarchical"
+    fit_uses_vectors = False  # nothing global to learn
 
     def __init__(self, distance_threshold: float = 0.6, min_size: int = 3):
         self.distance_threshold = distance_threshold

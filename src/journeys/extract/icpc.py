@@ -55,6 +55,7 @@ class ICPC:
     """
 
     name = "icpc"
+    fit_uses_vectors = False  # the global fit is co-occurrence: item ids only
 
     def __init__(
         self,

@@ -169,16 +169,14 @@ def expand_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settin
     from journeys.peers import normalise
 
     keys = sorted({normalise(j.name) for js in journeys.values() for j in js if not j.hidden})
-    entries = {k: v for k in keys if (v := store.get_expansion(k)) is not None} \
-        if hasattr(store, "get_expansion") else {}
+    entries = store.get_expansions(keys) if hasattr(store, "get_expansions") else {}
     work = [(u, journeys[u], seen[u]) for u in journeys]
     done = run_parts(ex, _expand_part, (model, stages, peers, entries), settings, work)
     written: dict[str, dict] = {}
     for _, part_written in done:
         written.update(part_written)
-    if hasattr(store, "put_expansion"):
-        for k in sorted(written):
-            store.put_expansion(k, written[k])
+    if written and hasattr(store, "put_expansions"):
+        store.put_expansions({k: written[k] for k in sorted(written)})
     return {u: js for part, _ in done for u, js in part}
 
 

@@ -15,7 +15,7 @@ conformance suite (tests/store/conformance.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -59,6 +59,15 @@ class RunStore(Protocol):
     def runs(self) -> list[dict]: ...
 
 
+class ExpansionStore(Protocol):
+    """Related-journey candidates per normalised journey name (Pinterest's key-value store)."""
+
+    def get_expansion(self, key: str) -> dict | None: ...
+    def put_expansion(self, key: str, value: dict) -> None: ...
+    def get_expansions(self, keys: Iterable[str]) -> dict[str, dict]: ...
+    def put_expansions(self, entries: Mapping[str, dict]) -> None: ...
+
+
 class ForgetStore(Protocol):
     """Removing a person or an item for good: every table that names them (found from the schema),
     learned global state, then `compact()` so the files keep no byte of the forgotten id."""
@@ -68,7 +77,7 @@ class ForgetStore(Protocol):
     def compact(self) -> dict[str, int]: ...
 
 
-class Store(EventStore, ItemStore, JourneyStore, ArtifactStore, RunStore, ForgetStore, Protocol):
+class Store(EventStore, ItemStore, JourneyStore, ArtifactStore, RunStore, ExpansionStore, ForgetStore, Protocol):
     def close(self) -> None: ...
     def __enter__(self) -> "Store": ...
     def __exit__(self, *exc) -> None: ...

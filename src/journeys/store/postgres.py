@@ -9,7 +9,7 @@ temporary table and one `INSERT ... SELECT ... ON CONFLICT`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -398,9 +398,21 @@ class PostgresStore:
         return None if row is None else json.loads(row[0])
 
     def put_expansion(self, key: str, value: dict) -> None:
-        self.conn.execute("""INSERT INTO expansions VALUES (%s, %s, %s) ON CONFLICT (key)
-                             DO UPDATE SET value = excluded.value, created = excluded.created""",
-                          (key, json.dumps(value, sort_keys=True), _now()))
+        self.put_expansions({key: value})
+
+    def get_expansions(self, keys: Iterable[str]) -> dict[str, dict]:
+        """The entries kept for these keys (keys without one are left out), in one query."""
+        keys = list(dict.fromkeys(keys))
+        rows = self.conn.execute("SELECT key, value FROM expansions WHERE key = ANY(%s)", (keys,)) if keys else []
+        return {k: json.loads(v) for k, v in rows}
+
+    def put_expansions(self, entries: Mapping[str, dict]) -> None:
+        """Keep these entries (replacing earlier ones), in one transaction."""
+        now = _now()
+        with self.conn.transaction(), self.conn.cursor() as cur:
+            cur.executemany("""INSERT INTO expansions VALUES (%s, %s, %s) ON CONFLICT (key)
+                               DO UPDATE SET value = excluded.value, created = excluded.created""",
+                            [(k, json.dumps(v, sort_keys=True), now) for k, v in entries.items()])
 
     def latest_event_time(self) -> datetime | None:
         row = self.conn.execute("SELECT MAX(ts) FROM events").fetchone()

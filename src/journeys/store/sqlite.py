@@ -7,7 +7,7 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -628,9 +628,25 @@ class SQLiteStore:
         return None if row is None else json.loads(row[0])
 
     def put_expansion(self, key: str, value: dict) -> None:
+        self.put_expansions({key: value})
+
+    def get_expansions(self, keys: Iterable[str]) -> dict[str, dict]:
+        """The entries kept for these keys (keys without one are left out), in one pass."""
+        keys = list(dict.fromkeys(keys))
+        out: dict[str, dict] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            rows = self.conn.execute(f"SELECT key, value FROM expansions WHERE key IN ({','.join('?' * len(part))})",
+                                     part)
+            out.update((k, json.loads(v)) for k, v in rows)
+        return out
+
+    def put_expansions(self, entries: Mapping[str, dict]) -> None:
+        """Keep these entries (replacing earlier ones), in one transaction."""
+        now = datetime.now(timezone.utc).isoformat()
         with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO expansions VALUES (?, ?, ?)",
-                              (key, json.dumps(value, sort_keys=True), datetime.now(timezone.utc).isoformat()))
+            self.conn.executemany("INSERT OR REPLACE INTO expansions VALUES (?, ?, ?)",
+                                  [(k, json.dumps(v, sort_keys=True), now) for k, v in entries.items()])
 
     def latest_event_time(self) -> datetime | None:
         row = self.conn.execute("SELECT MAX(ts) FROM events").fetchone()
