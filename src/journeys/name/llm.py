@@ -37,7 +37,8 @@ from journeys.name import NAMERS, NamedJourney, NamingContext, batch
 from journeys.name.fewshot import POOL_FILE, ExampleSelector, load_pool
 from journeys.name.keywords import _pretty, keyword_names
 from journeys.name.rules import (  # noqa: F401  (re-exported: the rules used to live here)
-    DESCRIPTORS, GENERIC_WORDS, MAX_WORDS, MIN_WORDS, DraftPrompt, content_words, is_copy, prepare, validate,
+    DESCRIPTORS, GENERIC_WORDS, MAX_WORDS, MIN_WORDS, DraftPrompt, content_words, is_copy, only_categories, prepare,
+    validate,
 )
 from journeys.name.verify import (EVIDENCE_KEYWORDS, KEYWORD_CANDIDATES, KEYWORD_PENALTY, Verifier, evidence,
                                   keyword_phrases)
@@ -379,7 +380,8 @@ class LLMNamer:
     def _fallback(self, index, draft, name, used, verifier, source) -> tuple[str, str]:
         """The best keyword phrase by the verifier (the keyword name first on ties), unused and safe."""
         phrases = [name] + [_pretty(k) for k in draft.keywords[:5] if _pretty(k) != name]
-        phrases = [p for p in phrases if safety.is_safe(p) and _key(p) and _key(p) not in used]
+        phrases = [p for p in phrases if safety.is_safe(p) and _key(p) and _key(p) not in used
+                   and (p == name or not only_categories(p, draft.broad))]
         if verifier is not None and len(phrases) > 1:
             phrases = [s.name for s in verifier.score(index, [(p, source) for p in phrases])]
         if phrases:

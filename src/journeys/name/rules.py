@@ -56,6 +56,14 @@ def content_words(name: str) -> list[str]:
     return [w for w in _content(name.lower()) if w not in GENERIC_WORDS and w not in DESCRIPTORS and len(w) > 1]
 
 
+def only_categories(name: str, broad) -> bool:
+    """True when every content word of the name comes from the catalogue's categories (keywords
+    that much of the catalogue carries: "Sci Fi", "Crime and Thriller"): a genre is not a journey."""
+    words = content_words(name)
+    cats = {w for k in broad for w in _content(k.lower())}
+    return bool(words) and bool(cats) and all(w in cats for w in words)
+
+
 @dataclass(frozen=True)
 class DraftPrompt:
     titles: tuple[str, ...]  # sanitised titles shown to the model
@@ -121,6 +129,8 @@ def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]
         return "do not copy one title; describe the interest"
     if not (safety.words(name) - GENERIC_WORDS):
         return "too generic; be specific"
+    if only_categories(name, draft.broad):
+        return "a category much of the catalogue shares; name what sets these items apart"
     if key in used:
         return "that name is already used for another interest; give a different one"
     if safety.echoes_instructions(name):
