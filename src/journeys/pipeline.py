@@ -227,18 +227,6 @@ class Pipeline:
                     self.clusterer.load_state if hasattr(self.clusterer, "state") else None,
                     getattr(self.clusterer, "state", None), not with_vectors)
 
-    def fit_clusterer(self, corpus: Corpus, full=None) -> None:
-        """`_plan_clusterer`, run now."""
-        f = self._plan_clusterer(corpus, full)
-        f.run()
-        f.finish()
-
-    def fit_keywords(self) -> None:
-        """`_plan_keywords`, run now."""
-        f = self._plan_keywords()
-        f.run()
-        f.finish()
-
     def _current(self, pointer: str) -> tuple[str, bytes] | None:
         return current_artifact(self.store, pointer)
 

@@ -18,7 +18,7 @@ from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
-from journeys.services.batch import WORKER_MODULES, compute_users, open_executor, partition_in_batch, stays_here  # noqa: F401
+from journeys.services.batch import WORKER_MODULES, compute_users, open_executor, stays_here
 from journeys.store import Store, user_order
 from journeys.threads import blas_threads
 from journeys.types import Journey
@@ -171,11 +171,12 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
-    if ex is None and not stays_here(settings, len(wanted)):
+    batched = not stays_here(settings, len(wanted))
+    if batched and ex is None:
         ex = stack.enter_context(open_executor(settings))
     with blas_threads(1):  # many small products: one BLAS thread each (journeys/threads.py)
         n_j, changed, unassigned = _per_user(pipe, store, settings, progress, wanted, by_user, digests, secs,
-                                             ex if not stays_here(settings, len(wanted)) else None)
+                                             ex if batched else None)
     secs["extract_and_name"] = time.perf_counter() - t
     secs["extract_and_name_cpu"] = time.process_time() - cpu
     return DiscoverSummary(
