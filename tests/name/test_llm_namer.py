@@ -284,17 +284,16 @@ def test_fallback_takes_the_best_valid_keyword_phrase_after_a_failed_retry():
     assert (out[0].name, out[0].source, nm.trace_[0]["retry"]) == ("Planetarium star map apps", "llm-retry", "ok")
 
 
-def test_a_name_made_only_of_catalogue_categories_is_no_journey_name():
-    """'Sci Fi' or 'Crime and Thriller' (keywords much of the catalogue carries) are rejected,
-    from the model and among the keyword phrases; the journey's own word qualifies the category."""
+def test_the_fallback_prefers_a_phrase_beyond_the_catalogue_categories():
+    """'Sci Fi' or 'Crime and Thriller' (keywords much of the catalogue carries) do not stand in
+    for a journey while a phrase with the journey's own word ('Gilliam Sci Fi') is there."""
+    from journeys.name.llm import beyond_categories
     from journeys.name.rules import only_categories
 
     broad = ("sci fi", "crime", "thriller")
     assert only_categories("Sci Fi", broad) and only_categories("Crime and Thriller", broad)
     assert not only_categories("Gilliam Sci Fi", broad) and not only_categories("Sci Fi", ())
-    films = JourneyDraft("u", ("a", "b", "c"), ("Brazil (1985)", "12 Monkeys (1995)", "Time Bandits (1981)"),
-                         ("sci fi", "gilliam", "crime"), broad=broad)
-    nm, _ = namer(["Sci Fi", "Crime and Thriller"], cache=False)  # first ask, then the retry
-    [got] = nm.name_user(NamingContext("u", (films,), None))
-    assert got.name == "Gilliam Sci Fi" and got.source == "keywords-fallback"
-    assert "a category much of the catalogue shares" in nm.trace_[0]["reasons"][0]
+    cands = [("Sci Fi", "k"), ("Crime and Thriller", "k"), ("Gilliam Sci Fi", "k"), ("Gilliam", "k")]
+    assert beyond_categories(cands, broad) == [("Gilliam Sci Fi", "k"), ("Gilliam", "k")]
+    assert beyond_categories(cands[:2], broad) == cands[:2]  # nothing else: keep what there is
+    assert beyond_categories(cands, ()) == cands

@@ -113,6 +113,12 @@ def _without_injections(context: NamingContext, prompts: Sequence[DraftPrompt]) 
     return NamingContext(context.user_id, tuple(drafts), context.embed)
 
 
+def beyond_categories(candidates: Sequence[tuple[str, str]], broad) -> list[tuple[str, str]]:
+    """The fallback's keyword phrases without those made only of the catalogue's categories
+    ("Sci Fi" when the keywords namer said "Gilliam Sci Fi"): all of them when none is left."""
+    return [c for c in candidates if not only_categories(c[0], broad)] or list(candidates)
+
+
 def _key(name: str) -> str:
     return " ".join(safety.words(name))
 
@@ -372,7 +378,7 @@ class LLMNamer:
             unsafe = unsafe or any(w == "unsafe" for _, w in checked)
         if not llm:  # no LLM candidate passed the rules: the best keyword phrase stands in
             source = "keywords-unsafe" if unsafe else "keywords-fallback"
-            result = best(kws)
+            result = best(beyond_categories(kws, clean_draft.broad))
             result = ((result[0], source) if result else
                       self._fallback(i, clean_draft, keyword_name, used, verifier, source))
         return NamedJourney(*result), trace

@@ -129,8 +129,6 @@ def validate(name: str, prompt: DraftPrompt, draft: JourneyDraft, used: set[str]
         return "do not copy one title; describe the interest"
     if not (safety.words(name) - GENERIC_WORDS):
         return "too generic; be specific"
-    if only_categories(name, draft.broad):
-        return "a category much of the catalogue shares; name what sets these items apart"
     if key in used:
         return "that name is already used for another interest; give a different one"
     if safety.echoes_instructions(name):
