@@ -151,9 +151,10 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
     progress = progress or QuietProgress()
     t, cpu = time.perf_counter(), time.process_time()  # CPU seconds: what a busy machine does not inflate
     columns = store.event_columns()  # every event, as columns: no object per event
+    stored = store.input_digests()  # what each user's journeys were computed from (prepare leaves it)
     ex = None
     n_users = len(columns.users)
-    if not stays_here(settings, n_users) and (force or len(store.input_digests()) < n_users):
+    if not stays_here(settings, n_users) and (force or len(stored) < n_users):
         # users to compute for sure: start the pool's processes while this one embeds and fits
         ex = stack.enter_context(open_executor(settings))
         if hasattr(ex, "warm"):
@@ -167,7 +168,6 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
     t, cpu = time.perf_counter(), time.process_time()
     by_user = columns.by_user()
     config = _config_digest(settings, pipe.model_version_)
-    stored = store.input_digests()
     digests = {u: _input_digest(config, evs) for u, evs in by_user.items()}
     candidates = sorted(by_user, key=user_order) if users is None else [u for u in users if u in by_user]
     wanted = [u for u in candidates if force or stored.get(u) != digests[u]]
