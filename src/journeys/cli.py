@@ -46,6 +46,14 @@ def apply_batch_options(settings, executor: Optional[str], workers: Optional[int
         settings.batch.ray_address = ray_address
 
 
+def _exists(db: Path | str) -> bool:
+    """Whether the store is there already (a server database always is; SQLite: its file)."""
+    from journeys.store import parse_url
+
+    scheme, where = parse_url(db)
+    return scheme != "sqlite" or Path(where).exists()
+
+
 def _store(db: Optional[Path]):
     from journeys.store import open_store
 
@@ -72,10 +80,11 @@ def discover(
     ray_address: Optional[str] = typer.Option(None, "--ray-address", help="join this Ray cluster instead of starting one"),
 ) -> None:
     """Ingest activity logs, find every user's journeys and store them."""
-    from journeys.ingest import DATASETS, ColumnMap, load_events
+    from journeys.ingest import DATASETS
+    from journeys.ingest.source import dataset_fingerprint, file_fingerprint
     from journeys.progress import auto_progress
     from journeys.services import discover as run_discover
-    from journeys.services.core import check_discover
+    from journeys.services.core import check_discover, stored_input
 
     settings = load_settings()
     if method:
@@ -99,22 +108,35 @@ def discover(
     import time
 
     t0 = time.perf_counter()
+    ingest_options = settings.ingest.model_dump(mode="json")
     if dataset is not None:
+        fingerprint = dataset_fingerprint(dataset, ingest_options)
+    else:
+        fingerprint = file_fingerprint(events, items, {**ingest_options, "map": sorted(map_ or []),
+                                                       "strict": strict, "encoding": encoding})
+    data = None
+    if fingerprint is not None and _exists(db_path):  # a store that holds this input whole: nothing to read (no store: none made yet)
+        with _store(db_path) as store:
+            data = stored_input(store, fingerprint)
+    if data is None and dataset is not None:
         data = DATASETS[dataset](enrich=settings.ingest.enrich)
         if data.enrichment is not None and not quiet:
             err.print(text(data.enrichment.line()), highlight=False)
-    else:
+    elif data is None:
+        from journeys.ingest import ColumnMap, load_events
+
         data = load_events(events, items, ColumnMap.parse(map_), strict=strict or settings.ingest.strict,
                            encoding=encoding)
     progress = auto_progress(quiet)
     with _store(db_path) as store:
-        summary = run_discover(data, settings, store, progress, qpath, load_seconds=time.perf_counter() - t0)
+        summary = run_discover(data, settings, store, progress, qpath, load_seconds=time.perf_counter() - t0,
+                               fingerprint=fingerprint)
     s = summary
     conflicts = s.ingest.get("title_conflicts", 0)
     err.print(
         text("discover", style="bold"),
         text(
-            f"run {s.run_id}: {s.ingest['events']} events "
+            f"run {s.run_id}: {s.ingest['events']} events{' (input already stored, not read again)' if s.ingest.get('unchanged_input') else ''} "
             f"({s.ingest['duplicates']} duplicates removed, {s.ingest['quarantined'] + s.ingest['item_rows_quarantined']} rows quarantined"
             f"{' to ' + s.quarantine_file if s.quarantine_file else ''}, {s.not_interest} not interest"
             f"{f', {conflicts} conflicting titles (first kept)' if conflicts else ''}), "

@@ -87,3 +87,34 @@ def test_default_db_is_in_the_working_directory(tmp_path, data_dir):
     proc = _cli("discover", "--events", str(data_dir / "events.csv"), "--items", str(data_dir / "items.csv"), "-q", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "journeys.db").exists()
+
+
+def test_input_already_stored_is_not_read_again(tmp_path, data_dir, env, monkeypatch):
+    """The second discover of the same files finds their fingerprint in the store: it reads
+    nothing (the loader is not called), reports the first load's counts and changes nothing.
+    A forgotten user makes the next discover read the input again."""
+    import journeys.ingest.validate as validate
+
+    db = tmp_path / "s.db"
+    args = ["discover", "--events", str(data_dir / "events.csv"), "--items", str(data_dir / "items.csv"),
+            "--db", str(db)]
+    calls = []
+    real = validate.load_events
+    monkeypatch.setattr(validate, "load_events", lambda *a, **k: calls.append(a) or real(*a, **k))
+    first = " ".join(runner.invoke(app, args).output.split())
+    assert len(calls) == 1 and "not read again" not in first
+    before = runner.invoke(app, ["export", "--db", str(db)]).output
+    res = runner.invoke(app, args)
+    out = " ".join(res.output.split())
+    assert res.exit_code == 0 and len(calls) == 1
+    assert "(input already stored, not read again)" in out and "0 users changed" in out
+    counts = first.split("discover run 1: ", 1)[1].split(" events", 1)[0]
+    assert out.split("discover run 2: ", 1)[1].startswith(f"{counts} events (input already stored")
+    assert "1 duplicates removed, 4 rows quarantined" in out  # the first load's counts
+    assert runner.invoke(app, ["export", "--db", str(db)]).output == before
+    res = runner.invoke(app, ["forget", "--user", "alice", "--db", str(db)])
+    assert res.exit_code == 0, res.output
+    assert "alice" not in runner.invoke(app, ["users", "--db", str(db)]).output
+    runner.invoke(app, args)
+    assert len(calls) == 2  # forgetting dropped the fingerprint: the input is read, alice is back
+    assert "alice" in runner.invoke(app, ["users", "--db", str(db)]).output

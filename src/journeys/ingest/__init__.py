@@ -1,10 +1,36 @@
-"""Ingest: activity logs (CSV, JSONL, Parquet) or a bundled dataset -> Events + Items."""
+"""Ingest: activity logs (CSV, JSONL, Parquet) or a bundled dataset -> Events + Items.
 
-from journeys.ingest.movielens import load_movielens_100k, load_movielens_small
+The loaders (and pandas, which they use) are imported on first use: a run whose input the store
+already holds (`journeys.ingest.source`) reads nothing and does not pay for them."""
+
+from __future__ import annotations
+
+import importlib
+
 from journeys.ingest.quarantine import Quarantine, QuarantinedRow
-from journeys.ingest.validate import ColumnMap, IngestResult, IngestStats, load_events, parse_timestamps
+from journeys.ingest.result import IngestResult, IngestStats
 
-DATASETS = {"movielens-small": load_movielens_small, "movielens-100k": load_movielens_100k}
+_LAZY = {"load_movielens_small": "journeys.ingest.movielens", "load_movielens_100k": "journeys.ingest.movielens",
+         "ColumnMap": "journeys.ingest.validate", "load_events": "journeys.ingest.validate",
+         "parse_timestamps": "journeys.ingest.validate"}
+
+
+def _dataset(loader: str):
+    def load(*args, **kwargs) -> IngestResult:
+        return getattr(importlib.import_module(_LAZY[loader]), loader)(*args, **kwargs)
+
+    load.__name__ = loader
+    return load
+
+
+DATASETS = {"movielens-small": _dataset("load_movielens_small"), "movielens-100k": _dataset("load_movielens_100k")}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'journeys.ingest' has no attribute '{name}'")
+
 
 __all__ = [
     "DATASETS",
@@ -14,6 +40,7 @@ __all__ = [
     "Quarantine",
     "QuarantinedRow",
     "load_events",
+    "load_movielens_100k",
     "load_movielens_small",
     "parse_timestamps",
 ]

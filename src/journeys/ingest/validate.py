@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +19,7 @@ import pandas as pd
 from journeys.errors import DataError
 from journeys.ingest.quarantine import Quarantine
 from journeys.ingest.readers import ERROR, LINE, read_table
+from journeys.ingest.result import IngestResult, IngestStats  # noqa: F401  (re-exported)
 from journeys.types import Event, Item
 
 EVENT_FIELDS = ("user_id", "item_id", "timestamp", "kind", "weight", "query")
@@ -45,29 +45,6 @@ class ColumnMap:
 
     def col(self, fld: str) -> str:
         return self.columns.get(fld, fld)
-
-
-@dataclass
-class IngestStats:
-    rows: int = 0
-    events: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    items: int = 0
-    item_rows_quarantined: int = 0
-    title_conflicts: int = 0  # inline titles that differ from the item's first title (first kept)
-
-    def as_dict(self) -> dict[str, int]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class IngestResult:
-    events: list[Event]
-    items: dict[str, Item]
-    stats: IngestStats
-    quarantine: Quarantine
-    enrichment: Any = None  # bundled datasets: what extra item text was matched (ingest/credits.py)
 
 
 def parse_timestamps(values: pd.Series) -> pd.Series:

@@ -70,10 +70,13 @@ def discover(
     users: Sequence[str] | None = None,
     pipeline: Pipeline | None = None,
     load_seconds: float | None = None,
+    fingerprint: str | None = None,
 ) -> DiscoverSummary:
     """Add the input to the store (deduplicated against what it holds) and recompute the journeys
     of every user whose inputs changed, from all their stored events: the store is the truth, the
-    input file only adds to it."""
+    input file only adds to it. With the input's `fingerprint` (journeys.ingest.source), the store
+    remembers that it holds this input whole, and `stored_input` answers the next run with the
+    same fingerprint without reading it."""
     progress = progress or QuietProgress()
     secs: dict[str, float] = {} if load_seconds is None else {"load": load_seconds}
     t0 = time.perf_counter()
@@ -87,13 +90,31 @@ def discover(
     store.add_events(data.events)
     if quarantine_path is not None and len(data.quarantine):
         data.quarantine.write(quarantine_path)
+    if fingerprint is not None and not data.unchanged:
+        store.put_artifact(fingerprint, json.dumps({"stats": data.stats.as_dict()}).encode())
     secs["store_input"] = time.perf_counter() - t0
     summary = recompute(store, settings, progress, users=users, pipeline=pipe, secs=secs, run_id=run_id,
-                        ingest=data.stats.as_dict(),
+                        ingest={**data.stats.as_dict(), **({"unchanged_input": True} if data.unchanged else {})},
                         quarantine_file=str(quarantine_path) if quarantine_path is not None and len(data.quarantine) else None)
     summary.seconds["total"] = round(time.perf_counter() - t0 + secs.get("load", 0.0), 3)
     store.finish_run(run_id, summary.as_dict())
     return summary
+
+
+def stored_input(store: Store, fingerprint: str) -> IngestResult | None:
+    """The input of this fingerprint as an earlier `discover` stored it whole: no events or items
+    to add (they are in the store), its load's counts, `unchanged` set; None when the store does
+    not hold it (never stored, or forgotten since)."""
+    from journeys.ingest import IngestStats, Quarantine
+
+    raw = store.get_artifact(fingerprint)
+    if raw is None:
+        return None
+    try:
+        stats = IngestStats.from_dict(json.loads(raw)["stats"])
+    except (ValueError, KeyError, TypeError):
+        return None  # an unreadable note: read the input again
+    return IngestResult([], {}, stats, Quarantine(), unchanged=True)
 
 
 def refresh(store: Store, settings: Settings, progress: Progress | None = None,

@@ -656,7 +656,7 @@ class SQLiteStore:
     # Tables are discovered from the schema, so tables added later are covered: per-user rows by a
     # `user_id` column, per-journey rows by a `journey_id` (or `*_journey_id`) column, item rows
     # by an `item_id` column. Learned global state is dropped so it is refit without them.
-    LEARNED_PREFIXES = ("fit:", "model:", "keywords:")
+    LEARNED_PREFIXES = ("fit:", "model:", "keywords:", "source:")  # source: inputs held whole (ingest/source.py)
 
     def _columns(self) -> dict[str, list[tuple[str, str]]]:
         tables = [r[0] for r in self.conn.execute(
