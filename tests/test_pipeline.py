@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from journeys.config import Settings
@@ -78,3 +79,42 @@ def test_a_clusterers_global_fit_is_reused_on_the_same_input(data, tmp_path):
         fewer = [e for e in data.events if e.item_id != "u5"]  # new input: learnt again
         Pipeline(settings, store, clusterer=Counting()).prepare(data.items, fewer)
         assert Counting.fits == 2
+
+
+def test_a_pool_embeds_shards_to_the_same_vectors(monkeypatch):
+    """An embedder that `shards` is run on the executor's workers chunk by chunk: the same
+    vectors as in this process, the progress bar reaches every text, and the pool did some."""
+    from journeys.batch import EXECUTORS
+    from journeys.embed.hashing import HashingEmbedder
+    from journeys.progress import QuietProgress
+
+    monkeypatch.setattr(HashingEmbedder, "shards", True, raising=False)
+    texts = {f"i{k}": f"item {k} about {'baking bread' if k % 2 else 'trail running'} {k * 7}" for k in range(1300)}
+
+    class Counting(QuietProgress):
+        advanced = 0
+
+        def task(self, label, total):
+            outer = self
+
+            class Tick:
+                def advance(self, n=1):
+                    outer.advanced += n
+
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *exc):
+                    return None
+
+            return Tick()
+
+    settings = Settings(embed={"model": "hashing"})
+    alone = Pipeline(settings).embed_texts(texts)
+    progress = Counting()
+    with EXECUTORS.create("local", workers=2) as ex:
+        pooled = Pipeline(settings, progress=progress).embed_texts(texts, ex)
+        assert 0 < ex.in_process_ < 3  # 1,300 texts are 3 chunks: the pool took at least one
+    assert sorted(pooled) == sorted(alone)
+    assert all(np.array_equal(pooled[k], alone[k]) for k in alone)
+    assert progress.advanced == len(texts)

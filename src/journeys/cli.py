@@ -84,7 +84,7 @@ def discover(
     from journeys.ingest.source import dataset_fingerprint, file_fingerprint
     from journeys.progress import auto_progress
     from journeys.services import discover as run_discover
-    from journeys.services.core import check_discover, stored_input
+    from journeys.services.core import EARLY_POOL_BYTES, check_discover, stored_input
 
     settings = load_settings()
     if method:
@@ -114,19 +114,27 @@ def discover(
     else:
         fingerprint = file_fingerprint(events, items, {**ingest_options, "map": sorted(map_ or []),
                                                        "strict": strict, "encoding": encoding})
-    data = None
-    if fingerprint is not None and _exists(db_path):  # a store that holds this input whole: nothing to read (no store: none made yet)
-        with _store(db_path) as store:
-            data = stored_input(store, fingerprint)
-    if data is None and dataset is not None:
-        data = DATASETS[dataset](enrich=settings.ingest.enrich)
-        if data.enrichment is not None and not quiet:
-            err.print(text(data.enrichment.line()), highlight=False)
-    elif data is None:
+    def read_dataset():
+        loaded = DATASETS[dataset](enrich=settings.ingest.enrich)
+        if loaded.enrichment is not None and not quiet:
+            err.print(text(loaded.enrichment.line()), highlight=False)
+        return loaded
+
+    def read_files():
         from journeys.ingest import ColumnMap, load_events
 
-        data = load_events(events, items, ColumnMap.parse(map_), strict=strict or settings.ingest.strict,
+        return load_events(events, items, ColumnMap.parse(map_), strict=strict or settings.ingest.strict,
                            encoding=encoding)
+
+    data = None
+    if fingerprint is not None and _exists(db_path):  # the store may hold this input whole: then nothing is read
+        with _store(db_path) as store:
+            data = stored_input(store, fingerprint)
+    if data is None:  # discover reads it once a worker pool (if any) is starting, unless it is small
+        data = read_dataset if dataset is not None else read_files
+        if dataset is None and sum(p.stat().st_size for p in (events, items)
+                                   if p is not None and p.is_file()) < EARLY_POOL_BYTES:
+            data = read_files()  # read before the store is opened: a bad row leaves no store behind
     progress = auto_progress(quiet)
     with _store(db_path) as store:
         summary = run_discover(data, settings, store, progress, qpath, load_seconds=time.perf_counter() - t0,

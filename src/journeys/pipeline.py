@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,17 @@ from journeys.types import Event, Item, Journey
 
 EMBED_CHUNK = 512
 N_EVIDENCE = 5
+
+_SHARD_EMBEDDERS: dict = {}  # a worker's embedder per (model, options): loaded once per process
+
+
+def embed_shard(spec: tuple[str, dict], texts: list[str]) -> np.ndarray:
+    """One chunk's vectors on an executor's worker (`Pipeline.embed_texts`); `spec` = (model, options)."""
+    name, options = spec
+    key = (name, tuple(sorted(options.items())))
+    if key not in _SHARD_EMBEDDERS:
+        _SHARD_EMBEDDERS[key] = EMBEDDERS.create(name, dict(options))  # options go to those that take them
+    return _SHARD_EMBEDDERS[key].embed(texts)
 
 
 @dataclass(frozen=True)
@@ -171,11 +183,12 @@ class Pipeline:
         return events.interest(self.settings.ingest.min_rating)
 
     def prepare(self, items: Mapping[str, Item] | Iterable[Item],
-                events: Sequence[Event] | EventColumns) -> "Pipeline":
+                events: Sequence[Event] | EventColumns, executor=None) -> "Pipeline":
         """`events`: everybody's, as columns (what recompute reads) or as `Event` objects. The
         keyword model and a clusterer whose fit needs no item vectors (`fit_uses_vectors` False,
         as ICPC's co-occurrence model) learn in a second thread while the items are embedded: the
-        fits are single-threaded, so on their own they leave the other cores idle."""
+        fits are single-threaded, so on their own they leave the other cores idle. An `executor`
+        of several workers embeds the texts in their processes (`embed_texts`)."""
         items = dict(items) if isinstance(items, Mapping) else {i.item_id: i for i in items}
         events = events if isinstance(events, EventColumns) else EventColumns.of(events)
         used = {events.items[c] for c in np.unique(events.item_code[self.interest_mask(events)]).tolist()}
@@ -192,7 +205,7 @@ class Pipeline:
         self.seconds_ = {}
         with _Beside([f.run for f in early]):
             t = time.perf_counter()
-            self.vectors_ = self.embed_texts(self.texts_)
+            self.vectors_ = self.embed_texts(self.texts_, executor)
             self.seconds_["embed"] = time.perf_counter() - t
         for f in fits:
             if not f.early:
@@ -260,8 +273,12 @@ class Pipeline:
         self.model_version_ = current[0][len("fit:"):][:16]
         return True
 
-    def embed_texts(self, texts: Mapping[str, str]) -> dict[str, np.ndarray]:
-        """Vectors per key; texts already embedded by this model (in the store) are not redone."""
+    def embed_texts(self, texts: Mapping[str, str], executor=None) -> dict[str, np.ndarray]:
+        """Vectors per key; texts already embedded by this model (in the store) are not redone.
+        With an `executor` of several workers and an embedder that `shards` (gives the same
+        vectors on one thread as on several), the chunks are embedded by the executor's workers,
+        one thread each: the same batches, so the same vectors, faster than one process's threads
+        (no synchronisation between them)."""
         model = self.embedder.name
         hashes = {k: content_hash(t) for k, t in texts.items()}
         cached = self.store.get_embeddings(model, sorted(set(hashes.values()))) if self.store is not None else {}
@@ -270,15 +287,24 @@ class Pipeline:
                       key=lambda ht: (-len(ht[1]), ht[0]))
         self.embedded_ = len(todo)
         if todo:
+            chunks = [todo[start : start + EMBED_CHUNK] for start in range(0, len(todo), EMBED_CHUNK)]
+            workers = getattr(executor, "workers", 1) if executor is not None else 1
             with self.progress.task(f"embedding {len(todo)} items ({model})", len(todo)) as tick:
-                for start in range(0, len(todo), EMBED_CHUNK):
-                    chunk = todo[start : start + EMBED_CHUNK]
-                    vecs = self.embedder.embed([t for _, t in chunk])
+                if workers > 1 and len(chunks) > 1 and getattr(self.embedder, "shards", False):
+                    spec = (self.settings.embed.model, {"threads": max(1, (os.cpu_count() or 1) // workers),
+                                                        "batch_size": self.settings.embed.batch_size})
+                    sizes = iter([len(c) for c in chunks])  # `done` counts chunks; the bar counts texts
+                    results = executor.map(embed_shard, spec, [[t for _, t in c] for c in chunks],
+                                           done=lambda k: tick.advance(sum(next(sizes, 0) for _ in range(k))))
+                else:
+                    results = (self.embedder.embed([t for _, t in c]) for c in chunks)
+                for chunk, vecs in zip(chunks, results):
                     fresh = {h: v for (h, _), v in zip(chunk, vecs)}
                     if self.store is not None:
                         self.store.put_embeddings(model, fresh)
                     cached.update(fresh)
-                    tick.advance(len(chunk))
+                    if workers <= 1 or not getattr(self.embedder, "shards", False):
+                        tick.advance(len(chunk))
         return {k: np.asarray(cached[h], dtype=np.float32) for k, h in hashes.items()}
 
     def instructive(self, item_id: str) -> bool:

@@ -73,6 +73,17 @@ def test_local_executor_keeps_partition_order_and_pool_agrees():
         assert 0 < pool.in_process_ < len(parts)
 
 
+def test_done_reports_every_partition_once():
+    parts = partition_users(USERS, 6)
+    for workers in (1, 2):
+        told: list[int] = []
+        with EXECUTORS.create("local", workers=workers) as ex:
+            got = ex.map(_work, {"factor": 2}, parts, done=told.append)
+        assert got == EXECUTORS.create("local").map(_work, {"factor": 2}, parts)
+        assert sum(told) == len(parts) and all(k >= 0 for k in told)
+        assert len([k for k in told if k]) >= (len(parts) if workers == 1 else 2)  # progress, not one lump
+
+
 def test_a_local_pool_serves_several_maps_with_their_own_shared_objects_and_cleans_up():
     parts = partition_users(USERS, 5)
     with EXECUTORS.create("local", workers=2) as pool:

@@ -110,3 +110,22 @@ def test_online_ingest_of_new_users_on_a_worker_pool_equals_in_process(tmp_path,
             got[name] = _partition(store)
     assert got["pool"] == got["one"] and set(got["one"]) == set(users)
     assert shipped[-1] == users[4:]  # the new users went to the pool
+
+
+def test_a_loader_is_read_while_the_pool_starts(tmp_path, synth):
+    """`discover` given a function that reads the input starts a local pool first (its workers
+    start up while the input is read) and gives the journeys of the input passed as data."""
+    import multiprocessing
+
+    seen: list[int] = []
+
+    def read():
+        seen.append(len(multiprocessing.active_children()))
+        return _data(synth.events, synth.items)
+
+    settings = Settings(embed={"model": "hashing"}, batch={"executor": "local", "workers": 2, "partitions": 3})
+    with SQLiteStore(tmp_path / "early.db") as early, SQLiteStore(tmp_path / "one.db") as one:
+        s1 = core.discover(read, settings, early)
+        _discover(one, synth, workers=1)
+        assert _everything(early) == _everything(one)
+    assert seen and seen[0] >= 1 and s1.journeys > 0 and s1.seconds["load"] >= 0

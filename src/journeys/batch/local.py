@@ -66,10 +66,16 @@ class LocalExecutor:
             for _ in range(self.workers - 1):
                 pool.submit(_import, tuple(modules))
 
-    def map(self, fn: Callable, shared: Any, partitions: Sequence) -> list:
+    def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None) -> list:
+        """`fn(shared, p)` for every partition, in order; `done(k)` (when given) as k more have finished."""
+        tick = done or (lambda k: None)
         if self.workers == 1 or len(partitions) <= 1:
             self.in_process_ = len(partitions)
-            return [fn(shared, p) for p in partitions]
+            out = []
+            for p in partitions:
+                out.append(fn(shared, p))
+                tick(1)
+            return out
         pool = self._start()
         path = os.path.join(self._dir, f"{uuid.uuid4().hex}.pickle")
         with open(path, "wb") as f:
@@ -77,14 +83,19 @@ class LocalExecutor:
         try:
             futures = [pool.submit(_call, path, fn, p) for p in partitions]
             out: list = [None] * len(partitions)
-            mine = set()
+            mine: set[int] = set()
+            told = 0  # pool partitions reported to `done`
             for n in reversed(range(len(partitions))):
                 if futures[n].cancel():
                     out[n] = fn(shared, partitions[n])
                     mine.add(n)
+                    finished = sum(1 for k, f in enumerate(futures) if k not in mine and f.done())
+                    tick(1 + finished - told)
+                    told = finished
             for n, f in enumerate(futures):
                 if n not in mine:
                     out[n] = f.result()
+            tick(len(partitions) - len(mine) - told)
         finally:
             os.unlink(path)
         self.in_process_ = len(mine)

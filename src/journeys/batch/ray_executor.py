@@ -46,9 +46,16 @@ class RayExecutor:
         self.workers = int(workers or ray.cluster_resources().get("CPU", 1))
         self._task = ray.remote(max_retries=max_retries, num_cpus=1)(_run)
 
-    def map(self, fn: Callable, shared: Any, partitions: Sequence) -> list:
+    def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None) -> list:
+        """`fn(shared, p)` for every partition as Ray tasks, in order; `done(k)` as k more have finished."""
         ref = self.ray.put(shared)  # once: every task gets the same object from the store
-        return self.ray.get([self._task.remote(fn, ref, p) for p in partitions])
+        refs = [self._task.remote(fn, ref, p) for p in partitions]
+        if done is not None:
+            pending = list(refs)
+            while pending:
+                ready, pending = self.ray.wait(pending, num_returns=1)
+                done(len(ready))
+        return self.ray.get(refs)
 
     def close(self) -> None:
         if self._owns and self.ray.is_initialized():

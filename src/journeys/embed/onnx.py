@@ -87,6 +87,7 @@ class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2 as int8 ONNX on onnxruntime: batched, unit-normalised, explicit threads."""
 
     dim = 384
+    shards = True  # the same vectors on one thread as on several: chunks may go to other processes
 
     def __init__(self, threads: int | None = None, batch_size: int = 64):
         self.threads = max(1, int(threads or os.cpu_count() or 1))

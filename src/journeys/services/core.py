@@ -7,7 +7,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,8 +61,11 @@ def check_discover(settings: Settings, quarantine_path: Path | None = None) -> N
         check_writable(quarantine_path, "--quarantine")
 
 
+EARLY_POOL_BYTES = 2_000_000  # an input file this large starts the worker pool before it is read
+
+
 def discover(
-    data: IngestResult,
+    data: IngestResult | Callable[[], IngestResult],
     settings: Settings,
     store: Store,
     progress: Progress | None = None,
@@ -76,7 +79,25 @@ def discover(
     of every user whose inputs changed, from all their stored events: the store is the truth, the
     input file only adds to it. With the input's `fingerprint` (journeys.ingest.source), the store
     remembers that it holds this input whole, and `stored_input` answers the next run with the
-    same fingerprint without reading it."""
+    same fingerprint without reading it. `data` may be a function that reads the input: a local
+    executor of several workers then starts its processes first, so that they start up while
+    this process reads (the CLI passes one for bundled datasets and files of EARLY_POOL_BYTES)."""
+    with contextlib.ExitStack() as stack:
+        ex = None
+        if callable(data):
+            b = settings.batch
+            if b.executor == "local" and b.workers > 1:
+                ex = stack.enter_context(open_executor(settings))
+                ex.warm(WORKER_MODULES)
+            t = time.perf_counter()
+            data = data()
+            load_seconds = (load_seconds or 0.0) + time.perf_counter() - t
+        return _discover(data, settings, store, progress, quarantine_path, users, pipeline, load_seconds,
+                         fingerprint, ex)
+
+
+def _discover(data: IngestResult, settings: Settings, store: Store, progress, quarantine_path, users, pipeline,
+              load_seconds, fingerprint, ex) -> DiscoverSummary:
     progress = progress or QuietProgress()
     secs: dict[str, float] = {} if load_seconds is None else {"load": load_seconds}
     t0 = time.perf_counter()
@@ -95,7 +116,8 @@ def discover(
     secs["store_input"] = time.perf_counter() - t0
     summary = recompute(store, settings, progress, users=users, pipeline=pipe, secs=secs, run_id=run_id,
                         ingest={**data.stats.as_dict(), **({"unchanged_input": True} if data.unchanged else {})},
-                        quarantine_file=str(quarantine_path) if quarantine_path is not None and len(data.quarantine) else None)
+                        quarantine_file=str(quarantine_path) if quarantine_path is not None and len(data.quarantine) else None,
+                        executor=ex)
     summary.seconds["total"] = round(time.perf_counter() - t0 + secs.get("load", 0.0), 3)
     store.finish_run(run_id, summary.as_dict())
     return summary
@@ -157,31 +179,32 @@ def _input_digest(config: str, events: EventColumns) -> str:
 
 def recompute(store: Store, settings: Settings, progress: Progress | None = None, *,
               users: Sequence[str] | None = None, pipeline: Pipeline | None = None, secs: dict,
-              run_id: int, ingest: dict, quarantine_file: str | None, force: bool = False) -> DiscoverSummary:
+              run_id: int, ingest: dict, quarantine_file: str | None, force: bool = False,
+              executor=None) -> DiscoverSummary:
     """Recompute journeys from what the store holds: refit the global model (a versioned artifact,
     reused when nothing changed), then every user whose inputs (their events, the settings, the
-    model version) changed since their journeys were computed, or the given users when `force`."""
+    model version) changed since their journeys were computed, or the given users when `force`.
+    `executor`: one already started (by `discover`), used instead of opening one."""
     with contextlib.ExitStack() as stack:
         return _recompute(stack, store, settings, progress, users=users, pipeline=pipeline, secs=secs,
-                          run_id=run_id, ingest=ingest, quarantine_file=quarantine_file, force=force)
+                          run_id=run_id, ingest=ingest, quarantine_file=quarantine_file, force=force, ex=executor)
 
 
 def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, progress: Progress | None, *,
                users, pipeline, secs: dict, run_id: int, ingest: dict, quarantine_file: str | None,
-               force: bool) -> DiscoverSummary:
+               force: bool, ex=None) -> DiscoverSummary:
     progress = progress or QuietProgress()
     t, cpu = time.perf_counter(), time.process_time()  # CPU seconds: what a busy machine does not inflate
     columns = store.event_columns()  # every event, as columns: no object per event
     stored = store.input_digests()  # what each user's journeys were computed from (prepare leaves it)
-    ex = None
     n_users = len(columns.users)
-    if not stays_here(settings, n_users) and (force or len(stored) < n_users):
+    if ex is None and not stays_here(settings, n_users) and (force or len(stored) < n_users):
         # users to compute for sure: start the pool's processes while this one embeds and fits
         ex = stack.enter_context(open_executor(settings))
         if hasattr(ex, "warm"):
             ex.warm(WORKER_MODULES)
     pipe = pipeline or Pipeline(settings, store, progress=progress)
-    pipe.prepare(store.items(sorted(columns.items)), columns)
+    pipe.prepare(store.items(sorted(columns.items)), columns, executor=ex)
     secs["embed_and_prepare"] = time.perf_counter() - t
     secs["embed_and_prepare_cpu"] = time.process_time() - cpu
     secs.update({f"prepare_{k}": v for k, v in pipe.seconds_.items()})
