@@ -179,14 +179,17 @@ class CollaborativeSource:
             return []
         holders = peers.holders(key)
         if len(holders) < self.support:
-            holders |= {peers.journeys[r].user_id for r in np.flatnonzero(peers.matrix @ x >= self.near)}
+            holders |= peers.row_users(np.flatnonzero(peers.matrix @ x >= self.near))
         need = max(1, min(self.support, len(holders) - 1))
+        names, held = peers.names(), peers.holder_counts()
+        counts = peers.co_holder_counts(holders)
         scored = []
-        for k, co in peers.co_holders(holders).items():
-            if k == key or co < need:
+        for n in np.flatnonzero(counts >= need).tolist():
+            k = names[n]
+            if k == key:
                 continue
-            prior = len(peers.holder_set(k)) / peers.users
-            scored.append((co / len(holders) / prior ** self.alpha, k))
+            prior = int(held[n]) / peers.users
+            scored.append((int(counts[n]) / len(holders) / prior ** self.alpha, k))
         best = sorted(scored, key=lambda t: (-t[0], t[1]))[: self.n]
         return [Candidate(peers.display_name(k), round(s, 6), peers.name_vector_tuple(k),
                           tuple(peers.name_items(k, self.pool))) for s, k in best]
@@ -199,6 +202,18 @@ def _met(ctx: ExpandContext) -> frozenset[str]:
         got = (ctx.journeys, ctx.seen, frozenset(ctx.seen.union(*(j.item_ids for j in ctx.journeys))))
         ctx._met = got
     return got[2]
+
+
+def _repeats(items: Sequence[str], owner: Mapping[str, list[int]], n_journeys: int, same: float) -> bool:
+    """Whether one of the user's journeys holds `same` of the candidate's items: for some journey,
+    (distinct items it shares with the candidate) >= same * len(items)."""
+    if not n_journeys:
+        return False
+    hits = [0] * n_journeys
+    for i in dict.fromkeys(items):
+        for n in owner.get(i, ()):
+            hits[n] += 1
+    return max(hits) >= same * len(items)
 
 
 class Expander:
@@ -244,10 +259,11 @@ class Expander:
         found = []
         known = ctx.catalogue.id_set
         for c in cands:
-            v = np.asarray(c.vector) if c.vector else vecs.get(c.name)
             held = c.items if known.issuperset(c.items) else tuple(i for i in c.items if i in known)
-            items = tuple(held[: self.pool]) or (
-                ctx.catalogue.nearest(v, self.pool, self.ground_threshold) if v is not None else ())
+            items = tuple(held[: self.pool])
+            if not items:  # none of its own items in the catalogue: retrieve them by its vector
+                v = np.asarray(c.vector) if c.vector else vecs.get(c.name)
+                items = ctx.catalogue.nearest(v, self.pool, self.ground_threshold) if v is not None else ()
             if items:  # grounded; a candidate with no catalogue items is dropped
                 found.append({"name": c.name, "source": src.name, "score": c.score, "items": list(items)})
         return found
@@ -284,14 +300,17 @@ class Expander:
         items are in it. Each keeps the `items` best for the user (`for_user`)."""
         mine = [j for j in ctx.journeys if not j.hidden]
         own_names = {normalise(j.name) for j in ctx.journeys}
-        own_items = [set(j.item_ids) for j in ctx.journeys]
+        owner: dict[str, list[int]] = {}  # item -> the user's journeys (indices) that hold it
+        for n, j in enumerate(ctx.journeys):
+            for i in dict.fromkeys(j.item_ids):
+                owner.setdefault(i, []).append(n)
         total: dict[str, float] = {}
         best: dict[str, tuple[float, dict, str]] = {}
         for rank, j in enumerate(mine):
             for c in self.grounded(j.name, ctx):
                 k = normalise(c["name"])
                 items = c["items"]
-                if k in own_names or any(len(s.intersection(items)) >= self.same * len(items) for s in own_items):
+                if k in own_names or _repeats(items, owner, len(ctx.journeys), self.same):
                     continue
                 score = c["score"] / (1.0 + rank)
                 total[k] = total.get(k, 0.0) + score

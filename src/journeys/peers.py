@@ -103,6 +103,35 @@ class PeerIndex:
         """`name_vector` as a tuple of floats (how a candidate carries it)."""
         return self._cached(("vector_tuple", key), lambda: tuple(self.name_vector(key).tolist()))
 
+    def _codes(self) -> tuple[list[str], np.ndarray, dict[str, np.ndarray]]:
+        """(users in order, each journey row's user code, user -> codes of their names in `names()`)."""
+        def make():
+            users = sorted({j.user_id for j in self.journeys})
+            code = {u: n for n, u in enumerate(users)}
+            rows = np.fromiter((code[j.user_id] for j in self.journeys), dtype=np.int64, count=len(self.journeys))
+            col = {k: n for n, k in enumerate(self.names())}
+            held = {u: np.fromiter(sorted(col[k] for k in ks), dtype=np.int64, count=len(ks))
+                    for u, ks in self.user_names().items()}
+            return users, rows, held
+        return self._cached(("codes",), make)
+
+    def row_users(self, rows: np.ndarray) -> set[str]:
+        """The users whose journeys are these rows."""
+        users, codes, _ = self._codes()
+        return {users[c] for c in np.unique(codes[rows]).tolist()}
+
+    def holder_counts(self) -> np.ndarray:
+        """How many users hold a journey of each name of `names()` (len of `holder_set`)."""
+        return self._cached(("holder_counts",), lambda: np.fromiter(
+            (len(self.holder_set(k)) for k in self.names()), dtype=np.int64, count=len(self._rows)))
+
+    def co_holder_counts(self, users: Iterable[str]) -> np.ndarray:
+        """`co_holders` as counts over `names()` (0 for names none of `users` holds)."""
+        _, _, held = self._codes()
+        parts = [held[u] for u in users if u in held]
+        n = len(self._rows)
+        return np.bincount(np.concatenate(parts), minlength=n) if parts else np.zeros(n, dtype=np.int64)
+
     def co_holders(self, users: Iterable[str]) -> dict[str, int]:
         """name -> how many of `users` hold a journey of that name (names held by none left out)."""
         names_of = self.user_names()

@@ -250,6 +250,7 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         if ex is not None:
             results, states, finished = compute_users(ex, pipe, store, settings, wanted, by_user, secs)
+            ex.close()  # nothing more for the workers: they wind down while the results are stored
             tick.advance(len(wanted))
         else:
             results, states = {}, {}
