@@ -16,7 +16,7 @@ from rich.text import Text
 
 from journeys.config import load_settings
 from journeys.display import clip, lines, text
-from journeys.errors import ConfigError, JourneysError
+from journeys.errors import ConfigError, DataError, JourneysError
 
 app = typer.Typer(help="Find, name and serve people's interest journeys.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -136,9 +136,16 @@ def discover(
                                    if p is not None and p.is_file()) < EARLY_POOL_BYTES:
             data = read_files()  # read before the store is opened: a bad row leaves no store behind
     progress = auto_progress(quiet)
-    with _store(db_path) as store:
-        summary = run_discover(data, settings, store, progress, qpath, load_seconds=time.perf_counter() - t0,
-                               fingerprint=fingerprint)
+    fresh = not _exists(db_path)
+    try:
+        with _store(db_path) as store:
+            summary = run_discover(data, settings, store, progress, qpath, load_seconds=time.perf_counter() - t0,
+                                   fingerprint=fingerprint)
+    except DataError:
+        if fresh and callable(data):  # a large input read after the store was made: leave no store behind
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        raise
     s = summary
     conflicts = s.ingest.get("title_conflicts", 0)
     err.print(

@@ -118,3 +118,17 @@ def test_input_already_stored_is_not_read_again(tmp_path, data_dir, env, monkeyp
     runner.invoke(app, args)
     assert len(calls) == 2  # forgetting dropped the fingerprint: the input is read, alice is back
     assert "alice" in runner.invoke(app, ["users", "--db", str(db)]).output
+
+
+def test_a_large_bad_input_leaves_no_store(tmp_path, data_dir, env, monkeypatch):
+    """An input of EARLY_POOL_BYTES or more is read once the store (and the pool) are open; a bad
+    row in strict mode still leaves no store behind."""
+    import journeys.services.core as core
+
+    monkeypatch.setattr(core, "EARLY_POOL_BYTES", 1)  # every file counts as large
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user_id,item_id,timestamp,title\nalice,i1,1700000000,Bread\nbob,i2,not-a-time,Cake\n")
+    db = tmp_path / "big.db"
+    res = runner.invoke(app, ["discover", "--events", str(bad), "--db", str(db), "--strict", "-q"])
+    assert res.exit_code != 0 and "bad.csv:3: unparseable timestamp" in str(res.exception)
+    assert not db.exists() and not list(tmp_path.glob("big.db*"))
