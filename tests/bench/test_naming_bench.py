@@ -89,3 +89,17 @@ def test_third_domain_collections_file_loads():
     assert {"food fruit", "musical instrument", "animal bird"} <= {c.name for c in cols}
     ids = [it.item_id for c in cols for it in c.items]
     assert len(ids) == len(set(ids))  # each emoji in one collection
+
+
+@pytest.mark.slow  # loads the local LLM and names 6 journeys (~20 s here); CI runs slow tests too
+def test_throughput_counts_names_tokens_and_rates(data_dir):
+    """The speed measurement names every journey after the first user's, and its token counts
+    and llama.cpp rates add up: calls at least the names, prompt tokens per name > 0, rates > 0."""
+    out = naming.throughput(data_dir / "collections_tiny.json", n=6, threads=(2,), users_of=2,
+                            llm_options={"per_call": 1}, embedder="hashing")
+    t = out["threads"]["2"]
+    assert out["per_call"] == 1 and t["warm_names"] == 4  # the first user (2 journeys) is the cold part
+    assert t["warm_llm_calls"] >= t["warm_names"] and t["warm_names_per_s"] > 0
+    assert t["prompt_n_per_name"] > 0 and t["predicted_n_per_name"] > 0
+    assert t["prompt_tokens_per_s"] > 0 and t["generated_tokens_per_s"] > 0
+    assert sum(t["warm_sources"].values()) == 4

@@ -270,9 +270,13 @@ def throughput(
         n_warm = sum(len(ctx.drafts) for ctx in contexts[1:])
         used = {k: llm.totals[k] - before[k] for k in before}
         per_name = {f"{k}_per_name": round(used[k] / n_warm, 1) for k in ("prompt_n", "cache_n", "predicted_n")} if n_warm else {}
+        # llama.cpp's rates: prompt evaluation (prefill) and generation, tokens per second of its own time
+        rates = {f"{k}_tokens_per_s": round(1000 * used[n] / used[ms], 1)
+                 for k, n, ms in (("prompt", "prompt_n", "prompt_ms"), ("generated", "predicted_n", "predicted_ms"))
+                 if used.get(ms)}
         out[str(t)] = {"cold_first_user_s": round(cold, 2),
                        "warm_names_per_s": round(n_warm / warm, 3) if warm else None,
-                       "warm_names": n_warm, "warm_llm_calls": used["calls"], **per_name,
+                       "warm_names": n_warm, "warm_llm_calls": used["calls"], **per_name, **rates,
                        "llm_calls": nm.calls, "cache_hits": nm.cache.hits, "parallel": parallel,
                        "warm_sources": dict(sorted(sources.items()))}
         llm.close()

@@ -92,7 +92,8 @@ class LocalLLM:
         # one slot: one request at a time; several slots: llama.cpp batches concurrent requests
         self._lock = threading.Lock() if self.parallel == 1 else contextlib.nullcontext()
         self.last_timings: dict = {}  # llama.cpp timings of the last call (cache_n: prefix tokens reused)
-        self.totals = {"calls": 0, "prompt_n": 0, "cache_n": 0, "predicted_n": 0}  # summed over calls
+        # summed over calls; *_ms: llama.cpp's own timings of prompt evaluation and generation
+        self.totals = {"calls": 0, "prompt_n": 0, "cache_n": 0, "predicted_n": 0, "prompt_ms": 0.0, "predicted_ms": 0.0}
         self._totals_lock = threading.Lock()
         self.name = f"local:{Path(model_path).stem if model_path else self.spec.file_stem}"
 
@@ -134,6 +135,8 @@ class LocalLLM:
             self.totals["calls"] += 1
             for k in ("prompt_n", "cache_n", "predicted_n"):
                 self.totals[k] += int(self.last_timings.get(k) or 0)
+            for k in ("prompt_ms", "predicted_ms"):
+                self.totals[k] += float(self.last_timings.get(k) or 0.0)
         return resp["choices"][0]
 
     def chat(
