@@ -118,3 +118,31 @@ def test_a_pool_embeds_shards_to_the_same_vectors(monkeypatch):
     assert sorted(pooled) == sorted(alone)
     assert all(np.array_equal(pooled[k], alone[k]) for k in alone)
     assert progress.advanced == len(texts)
+
+
+@pytest.mark.slow  # starts a real Ray (~20 s here); CI runs slow tests too
+def test_ray_embeds_shards_to_the_same_vectors(monkeypatch, tmp_path):
+    """The same sharded embedding on Ray tasks: every chunk's vectors equal this process's, and
+    the progress reaches every text as the tasks finish."""
+    pytest.importorskip("ray")
+    import shutil
+    import tempfile
+
+    from journeys.batch import EXECUTORS
+    from journeys.embed.hashing import HashingEmbedder
+
+    monkeypatch.setattr(HashingEmbedder, "shards", True, raising=False)
+    texts = {f"i{k}": f"item {k} about {'knitting' if k % 3 else 'chess openings'} {k}" for k in range(1100)}
+    settings = Settings(embed={"model": "hashing"})
+    alone = Pipeline(settings).embed_texts(texts)
+    temp = tempfile.mkdtemp(prefix="jray")
+    try:
+        with EXECUTORS.create("ray", workers=2, object_store_mb=80, temp_dir=temp) as ex:
+            told: list[int] = []
+            real = ex.map
+            monkeypatch.setattr(ex, "map", lambda fn, sh, parts, done=None: real(fn, sh, parts, done=lambda k: (told.append(k), done(k))))
+            pooled = Pipeline(settings).embed_texts(texts, ex)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+    assert sum(told) == 3  # 1,100 texts: 3 chunks, each reported once
+    assert all(np.array_equal(pooled[k], alone[k]) for k in alone) and sorted(pooled) == sorted(alone)
