@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeys.expand import EXPANSION_SOURCES, Catalogue, ExpandContext, Expander, PeerIndex, normalise
 from journeys.store.sqlite import SQLiteStore
@@ -132,3 +134,21 @@ def test_items_for_a_user_follow_votes_then_position_like_a_full_sort():
         assert exp.for_user("x", items, ctx, {"someone": 1.0}) == tuple(items[p] for p in want)
 
     check()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from("abcdefghij"), max_size=8), max_size=4),
+       st.lists(st.sampled_from("abcdefghijkl"), max_size=12), st.sampled_from([0.0, 0.3, 0.5, 1.0]))
+def test_repeats_is_the_shared_share_of_any_journey(journeys, items, same):
+    """`_repeats` (one pass over the items, an early no for long candidates) answers as the plain
+    definition: some journey shares at least `same` of the candidate's items (distinct ones)."""
+    from journeys.expand import _repeats
+
+    owner: dict[str, list[int]] = {}
+    for n, j in enumerate(journeys):
+        for i in dict.fromkeys(j):
+            owner.setdefault(i, []).append(n)
+    largest = max((len(set(j)) for j in journeys), default=0)
+    plain = any(len(set(j).intersection(items)) >= same * len(items) for j in journeys)
+    assert _repeats(items, owner, len(journeys), same, largest) == plain
+    assert _repeats(items, owner, len(journeys), same) == plain

@@ -204,10 +204,13 @@ def _met(ctx: ExpandContext) -> frozenset[str]:
     return got[2]
 
 
-def _repeats(items: Sequence[str], owner: Mapping[str, list[int]], n_journeys: int, same: float) -> bool:
+def _repeats(items: Sequence[str], owner: Mapping[str, list[int]], n_journeys: int, same: float,
+             largest: int | None = None) -> bool:
     """Whether one of the user's journeys holds `same` of the candidate's items: for some journey,
-    (distinct items it shares with the candidate) >= same * len(items)."""
-    if not n_journeys:
+    (distinct items it shares with the candidate) >= same * len(items). `largest` (the most distinct
+    items a journey of the user holds), when given, answers no at once for a candidate too long to
+    be mostly inside any journey."""
+    if not n_journeys or (largest is not None and largest < same * len(items)):
         return False
     hits = [0] * n_journeys
     for i in dict.fromkeys(items):
@@ -304,13 +307,14 @@ class Expander:
         for n, j in enumerate(ctx.journeys):
             for i in dict.fromkeys(j.item_ids):
                 owner.setdefault(i, []).append(n)
+        largest = max((len(set(j.item_ids)) for j in ctx.journeys), default=0)
         total: dict[str, float] = {}
         best: dict[str, tuple[float, dict, str]] = {}
         for rank, j in enumerate(mine):
             for c in self.grounded(j.name, ctx):
                 k = normalise(c["name"])
                 items = c["items"]
-                if k in own_names or _repeats(items, owner, len(ctx.journeys), self.same):
+                if k in own_names or _repeats(items, owner, len(ctx.journeys), self.same, largest):
                     continue
                 score = c["score"] / (1.0 + rank)
                 total[k] = total.get(k, 0.0) + score
