@@ -116,7 +116,7 @@ def test_generate_gives_every_journey_its_candidates_in_order():
 def batch_namer(answers, **kw):
     llm = ScriptedLLM(answers)
     return NAMERS.create("llm", llm=llm, response_cache=MemoryCache(),
-                         **{"samples": 0, "per_call": 4, "batch_keywords": 0, **kw}), llm
+                         **{"samples": 0, "per_call": 4, "batch_keywords": 0, "retry_samples": 0, **kw}), llm
 
 
 def test_batch_mode_names_several_journeys_in_one_call():
@@ -140,6 +140,15 @@ def test_batch_mode_missing_line_goes_through_retry_then_fallback():
     assert [m["role"] for m in retry] == ["system", "user"]
     assert retry[-1]["content"].startswith('Items: "Feeding a sourdough starter"; "Overnight country loaf"')
     assert retry[-1]["content"].endswith("not a single word.")
+
+
+def test_a_retry_samples_even_when_the_first_round_does_not():
+    """Without sampled answers in the first round (the fast modes), a retry still asks for its
+    greedy answer and `retry_samples` sampled ones (at their temperature): one of them may pass."""
+    nm, llm = batch_namer(["1. Movies", "Movies", "Chess", "Chess engines and shogi"], retry_samples=2)
+    out = nm.name_user(NamingContext("u", (CHESS,)))
+    assert (out[0].name, out[0].source) == ("Chess engines and shogi", "llm-retry")
+    assert len(llm.requests) == 4 and llm.requests[1] == llm.requests[2] == llm.requests[3]
 
 
 def test_batch_mode_rejects_an_echo_of_an_example_line():

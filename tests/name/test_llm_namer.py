@@ -17,10 +17,10 @@ BREAD = draft(["Feeding a sourdough starter", "Overnight country loaf", "Scoring
 
 
 def namer(answers, **kw):
-    """A namer with one candidate per journey (no samples) unless `samples` is given."""
+    """A namer with one candidate per journey and per retry (no samples) unless `samples` is given."""
     llm = ScriptedLLM(answers)
     # the per-journey mode (per_call=0): one journey per call with its own nearest examples
-    return NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), **{"samples": 0, "per_call": 0, **kw}), llm
+    return NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), **{"samples": 0, "per_call": 0, "retry_samples": 0, **kw}), llm
 
 
 def test_prompt_asks_for_the_shared_topic():

@@ -132,7 +132,8 @@ class LLMNamer:
     `response_cache` object. per_call: 0 (default) one journey per call with its own nearest
     examples; K >= 1 journeys per call after a fixed, cached prefix (`journeys.name.batch`), with
     batch_examples fixed examples, batch_titles titles and batch_keywords keywords per journey
-    (samples default 2 for per_call 0, 0 otherwise)."""
+    (samples default 2 for per_call 0, 0 otherwise); a retry samples at least retry_samples
+    answers besides its greedy one."""
 
     name = "llm"
 
@@ -153,6 +154,7 @@ class LLMNamer:
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
         per_call: int = 0,
+        retry_samples: int = 2,
         batch_examples: int = 8,
         batch_titles: int = batch.BATCH_TITLES,
         batch_keywords: int = 3,
@@ -167,6 +169,7 @@ class LLMNamer:
         self.max_examples = max_examples
         self.max_tokens = max_tokens
         self.per_call = max(0, int(per_call))
+        self.retry_samples = max(0, int(retry_samples))  # sampled answers of a retry, at least (a retry is rare)
         # extra candidates: cheap for per-journey prompts (2), decoding that costs names/s otherwise (0)
         self.samples = (2 if self.per_call == 0 else 0) if samples is None else samples
         self.temperature = temperature
@@ -227,10 +230,12 @@ class LLMNamer:
             self.cache.put(key, model, answer or "")
         return answer or ""
 
-    def _candidates(self, messages: list[dict]) -> list[str]:
-        """The greedy answer, then the samples: one journey's calls, in one slot, in order."""
+    def _candidates(self, messages: list[dict], samples: int | None = None) -> list[str]:
+        """The greedy answer, then `samples` (default: the namer's) sampled answers: one journey's
+        calls, in one slot, in order."""
         out = [self._ask(messages)]
-        out += [self._ask(messages, self.temperature, seed=s) for s in range(1, self.samples + 1)]
+        n = self.samples if samples is None else samples
+        out += [self._ask(messages, self.temperature, seed=s) for s in range(1, n + 1)]
         return out
 
     def _selector(self, embed) -> ExampleSelector:
@@ -337,7 +342,8 @@ class LLMNamer:
         question = user_prompt(titles, list(keywords)[: self.hint_keywords]).split("\nIn 2 to 5 words")[0]
         system = load_pool(POOL_FILE)["system"]
         return [clean_name(a) for a in self._candidates([{"role": "system", "content": system},
-                                                         {"role": "user", "content": question + RETRY_QUESTION}])]
+                                                         {"role": "user", "content": question + RETRY_QUESTION}],
+                                                        max(self.samples, self.retry_samples))]
 
     def _select(self, i, draft, prompt, msgs, raw, clean_draft, keyword_name, used, verifier):
         """Best-of-n for journey `i`: the LLM candidates and the best keyword phrases that pass the
