@@ -115,9 +115,12 @@ def test_a_pool_embeds_shards_to_the_same_vectors(monkeypatch):
     with EXECUTORS.create("local", workers=2) as ex:
         pooled = Pipeline(settings, progress=progress).embed_texts(texts, ex)
         assert 0 < ex.in_process_ < 3  # 1,300 texts are 3 chunks: the pool took at least one
+        few = dict(list(texts.items())[:100])  # one chunk: embedded here, the bar still moves
+        progress_few = Counting()
+        Pipeline(settings, progress=progress_few).embed_texts(few, ex)
     assert sorted(pooled) == sorted(alone)
     assert all(np.array_equal(pooled[k], alone[k]) for k in alone)
-    assert progress.advanced == len(texts)
+    assert progress.advanced == len(texts) and progress_few.advanced == 100
 
 
 @pytest.mark.slow  # starts a real Ray (~20 s here); CI runs slow tests too

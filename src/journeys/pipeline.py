@@ -289,8 +289,9 @@ class Pipeline:
         if todo:
             chunks = [todo[start : start + EMBED_CHUNK] for start in range(0, len(todo), EMBED_CHUNK)]
             workers = getattr(executor, "workers", 1) if executor is not None else 1
+            sharded = workers > 1 and len(chunks) > 1 and getattr(self.embedder, "shards", False)
             with self.progress.task(f"embedding {len(todo)} items ({model})", len(todo)) as tick:
-                if workers > 1 and len(chunks) > 1 and getattr(self.embedder, "shards", False):
+                if sharded:
                     spec = (self.settings.embed.model, {"threads": max(1, (os.cpu_count() or 1) // workers),
                                                         "batch_size": self.settings.embed.batch_size})
                     sizes = iter([len(c) for c in chunks])  # `done` counts chunks; the bar counts texts
@@ -303,7 +304,7 @@ class Pipeline:
                     if self.store is not None:
                         self.store.put_embeddings(model, fresh)
                     cached.update(fresh)
-                    if workers <= 1 or not getattr(self.embedder, "shards", False):
+                    if not sharded:  # sharded: `done` advanced the bar as the workers finished
                         tick.advance(len(chunk))
         return {k: np.asarray(cached[h], dtype=np.float32) for k, h in hashes.items()}
 
