@@ -152,3 +152,20 @@ def test_repeats_is_the_shared_share_of_any_journey(journeys, items, same):
     plain = any(len(set(j).intersection(items)) >= same * len(items) for j in journeys)
     assert _repeats(items, owner, len(journeys), same, largest) == plain
     assert _repeats(items, owner, len(journeys), same) == plain
+
+
+def test_peer_index_counts_known_answers():
+    """Holders per name, co-holders of a set of users, and the users of journey rows."""
+    js = [journey("a", [1, 2], user="u1", name="Bread baking")[0],
+          journey("b", [1, 2], user="u1", name="Chess")[0],
+          journey("c", [1, 2], user="u2", name="bread  BAKING")[0],
+          journey("d", [1, 2], user="u3", name="Chess")[0],
+          journey("e", [1, 2], user="u3", name="Knitting")[0]]
+    peers = PeerIndex.of(js)
+    assert peers.names() == ["bread baking", "chess", "knitting"]
+    assert peers.holder_counts().tolist() == [2, 2, 1]
+    assert peers.co_holder_counts({"u1", "u3"}).tolist() == [1, 2, 1]
+    assert peers.co_holder_counts({"u2", "nobody"}).tolist() == [1, 0, 0]
+    assert peers.co_holder_counts(set()).tolist() == [0, 0, 0]
+    rows = [r for r, j in enumerate(peers.journeys) if j.journey_id in ("b", "c", "e")]
+    assert peers.row_users(np.array(rows)) == {"u1", "u2", "u3"}

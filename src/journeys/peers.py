@@ -126,20 +126,11 @@ class PeerIndex:
             (len(self.holder_set(k)) for k in self.names()), dtype=np.int64, count=len(self._rows)))
 
     def co_holder_counts(self, users: Iterable[str]) -> np.ndarray:
-        """`co_holders` as counts over `names()` (0 for names none of `users` holds)."""
+        """For each name of `names()`, how many of `users` hold a journey of that name."""
         _, _, held = self._codes()
         parts = [held[u] for u in users if u in held]
         n = len(self._rows)
         return np.bincount(np.concatenate(parts), minlength=n) if parts else np.zeros(n, dtype=np.int64)
-
-    def co_holders(self, users: Iterable[str]) -> dict[str, int]:
-        """name -> how many of `users` hold a journey of that name (names held by none left out)."""
-        names_of = self.user_names()
-        out: dict[str, int] = {}
-        for u in users:
-            for k in names_of.get(u, ()):
-                out[k] = out.get(k, 0) + 1
-        return out
 
     def name_items(self, key: str, k: int) -> list[str]:
         """The items of the journeys named `key`, held by most of them first (ties: id)."""
