@@ -16,7 +16,7 @@ from rich.text import Text
 
 from journeys.config import load_settings
 from journeys.display import clip, lines, text
-from journeys.errors import ConfigError, DataError, JourneysError
+from journeys.errors import ConfigError, JourneysError
 
 app = typer.Typer(help="Find, name and serve people's interest journeys.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -46,14 +46,6 @@ def apply_batch_options(settings, executor: Optional[str], workers: Optional[int
         settings.batch.ray_address = ray_address
 
 
-def _exists(db: Path | str) -> bool:
-    """Whether the store is there already (a server database always is; SQLite: its file)."""
-    from journeys.store import parse_url
-
-    scheme, where = parse_url(db)
-    return scheme != "sqlite" or Path(where).exists()
-
-
 def _store(db: Optional[Path]):
     from journeys.store import open_store
 
@@ -81,10 +73,9 @@ def discover(
 ) -> None:
     """Ingest activity logs, find every user's journeys and store them."""
     from journeys.ingest import DATASETS
-    from journeys.ingest.source import dataset_fingerprint, file_fingerprint
     from journeys.progress import auto_progress
-    from journeys.services import discover as run_discover
-    from journeys.services.core import EARLY_POOL_BYTES, check_discover, stored_input
+    from journeys.services.core import check_discover
+    from journeys.services.inputs import InputSpec, discover_input
 
     settings = load_settings()
     if method:
@@ -108,44 +99,9 @@ def discover(
     import time
 
     t0 = time.perf_counter()
-    ingest_options = settings.ingest.model_dump(mode="json")
-    if dataset is not None:
-        fingerprint = dataset_fingerprint(dataset, ingest_options)
-    else:
-        fingerprint = file_fingerprint(events, items, {**ingest_options, "map": sorted(map_ or []),
-                                                       "strict": strict, "encoding": encoding})
-    def read_dataset():
-        loaded = DATASETS[dataset](enrich=settings.ingest.enrich)
-        if loaded.enrichment is not None and not quiet:
-            err.print(text(loaded.enrichment.line()), highlight=False)
-        return loaded
-
-    def read_files():
-        from journeys.ingest import ColumnMap, load_events
-
-        return load_events(events, items, ColumnMap.parse(map_), strict=strict or settings.ingest.strict,
-                           encoding=encoding)
-
-    data = None
-    if fingerprint is not None and _exists(db_path):  # the store may hold this input whole: then nothing is read
-        with _store(db_path) as store:
-            data = stored_input(store, fingerprint)
-    if data is None:  # discover reads it once a worker pool (if any) is starting, unless it is small
-        data = read_dataset if dataset is not None else read_files
-        if dataset is None and sum(p.stat().st_size for p in (events, items)
-                                   if p is not None and p.is_file()) < EARLY_POOL_BYTES:
-            data = read_files()  # read before the store is opened: a bad row leaves no store behind
-    progress = auto_progress(quiet)
-    fresh = not _exists(db_path)
-    try:
-        with _store(db_path) as store:
-            summary = run_discover(data, settings, store, progress, qpath, load_seconds=time.perf_counter() - t0,
-                                   fingerprint=fingerprint)
-    except DataError:
-        if fresh and callable(data):  # a large input read after the store was made: leave no store behind
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-        raise
+    spec = InputSpec(dataset, events, items, tuple(map_ or ()), strict, encoding)
+    summary = discover_input(spec, settings, db_path, auto_progress(quiet), qpath, started=t0,
+                             on_enrichment=None if quiet else lambda line: err.print(text(line), highlight=False))
     s = summary
     conflicts = s.ingest.get("title_conflicts", 0)
     err.print(

@@ -123,9 +123,9 @@ def test_input_already_stored_is_not_read_again(tmp_path, data_dir, env, monkeyp
 def test_a_large_bad_input_leaves_no_store(tmp_path, data_dir, env, monkeypatch):
     """An input of EARLY_POOL_BYTES or more is read once the store (and the pool) are open; a bad
     row in strict mode still leaves no store behind."""
-    import journeys.services.core as core
+    import journeys.services.inputs as inputs
 
-    monkeypatch.setattr(core, "EARLY_POOL_BYTES", 1)  # every file counts as large
+    monkeypatch.setattr(inputs, "EARLY_POOL_BYTES", 1)  # every file counts as large
     bad = tmp_path / "bad.csv"
     bad.write_text("user_id,item_id,timestamp,title\nalice,i1,1700000000,Bread\nbob,i2,not-a-time,Cake\n")
     db = tmp_path / "big.db"

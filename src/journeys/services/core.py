@@ -61,9 +61,6 @@ def check_discover(settings: Settings, quarantine_path: Path | None = None) -> N
         check_writable(quarantine_path, "--quarantine")
 
 
-EARLY_POOL_BYTES = 2_000_000  # an input file this large starts the worker pool before it is read
-
-
 def discover(
     data: IngestResult | Callable[[], IngestResult],
     settings: Settings,
@@ -81,7 +78,7 @@ def discover(
     remembers that it holds this input whole, and `stored_input` answers the next run with the
     same fingerprint without reading it. `data` may be a function that reads the input: a local
     executor of several workers then starts its processes first, so that they start up while
-    this process reads (the CLI passes one for bundled datasets and files of EARLY_POOL_BYTES)."""
+    this process reads (`journeys.services.inputs` passes one for bundled datasets and large files)."""
     with contextlib.ExitStack() as stack:
         ex = None
         if callable(data):
