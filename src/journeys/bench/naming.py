@@ -231,7 +231,7 @@ def throughput(
     with `embedder`, by default the configured one (what `journeys name` and discover use)."""
     from journeys.bench.synth import load_collections
     from journeys.llm.cache import MemoryCache
-    from journeys.llm.local import LocalLLM
+    from journeys.llm import LLMS
     from journeys.name import JourneyDraft
 
     cols = load_collections(collections)
@@ -252,11 +252,16 @@ def throughput(
             contexts.append(NamingContext(user, tuple(drafts), emb.embed))
             drafts = []
     opts = {k: v for k, v in (llm_options or {}).items() if k in ("model",)}
+    backend = (llm_options or {}).get("backend", "local")
+    if backend not in ("local", "native"):
+        raise ConfigError(f"the naming speed measurement runs a local model, not the {backend!r} backend")
+    if parallel > 1:
+        opts["parallel"] = parallel
     # the namer's own defaults unless the caller set them (what is measured is the default mode)
     namer_opts = {k: v for k, v in (llm_options or {}).items() if k in ("samples", "per_call", "batch_keywords")}
     out = {}
     for t in threads:
-        llm = LocalLLM(threads=t, parallel=parallel, **opts)
+        llm = LLMS.create(backend, threads=t, **opts)
         nm = NAMERS.create("llm", llm=llm, fewshot=fewshot, response_cache=MemoryCache(), **namer_opts)
         start = time.perf_counter()
         nm.name_user(contexts[0])

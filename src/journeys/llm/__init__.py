@@ -1,6 +1,7 @@
 """LLM backends behind one small protocol, chosen by name from `LLMS`.
 
-`local`: llama.cpp in-process (xllamacpp) on the GGUF assembled by `journeys.llm.gguf`.
+`local`: llama.cpp in-process (xllamacpp's prebuilt wheel) on the GGUF assembled by `journeys.llm.gguf`.
+`native`: the same in-process, through llama-cpp-python compiled for this CPU (faster; one slot).
 `openai`: any OpenAI-compatible server (llama.cpp server, Ollama, vLLM, OpenAI) over HTTP.
 
 Both are deterministic by default (temperature 0, fixed seed). A backend's `name` identifies the
@@ -48,6 +49,6 @@ class LLM(Protocol):
 
 LLMS: Registry[LLM] = Registry("llm backend")
 
-from journeys.llm import local, openai  # noqa: E402,F401  (registers the plug-ins)
+from journeys.llm import local, native, openai  # noqa: E402,F401  (registers the plug-ins)
 
 __all__ = ["LLM", "LLMS", "Message"]
