@@ -20,7 +20,11 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 	# torch first, with the exact pin that takes the local CPU wheel (no CUDA downloads)
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e '.[embed,onnx,data,serve,llm,bench,postgres,ray,dev]'
+	# llama.cpp compiled for this CPU (the `native` LLM backend; ~6 min on 2 cores): never a wheel
+	# cached from another machine, whose CPU may lack this one's instructions or have more
+	command -v g++ >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq g++; }
+	CMAKE_ARGS="-DGGML_NATIVE=ON" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m pip install -q --no-cache-dir -c constraints.txt llama-cpp-python
+	$(PY) -m pip install -q -c constraints.txt -e '.[embed,onnx,data,serve,llm,llm-native,bench,postgres,ray,dev]'
 	# MovieLens 100k ships inside recbole; only its data files are used, so none of its dependencies
 	$(PY) -m pip install -q --no-deps recbole==1.2.1
 	# film credits for MovieLens items: only the movies.db file of bokeh_sampledata is read

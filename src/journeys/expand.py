@@ -127,7 +127,7 @@ def also_messages(name: str, n: int) -> list[dict]:
 class LLMSource:
     name = "llm"
 
-    def __init__(self, n: int = 3, llm=None, backend: str = "local", max_tokens: int = 40, **backend_options):
+    def __init__(self, n: int = 3, llm=None, backend: str = "auto", max_tokens: int = 40, **backend_options):
         self.n, self.max_tokens = n, max_tokens
         self.backend, self.backend_options, self._llm = backend, backend_options, llm
 

@@ -14,7 +14,7 @@ import typer
 def _llm_options(backend: str, threads: int, base_url: Optional[str], model: Optional[str],
                  parallel: int = 1) -> dict:
     opts: dict = {"backend": backend}
-    if backend in ("local", "native"):
+    if backend in ("auto", "local", "native"):
         opts["threads"] = threads
         if parallel > 1:
             opts["parallel"] = parallel
@@ -28,8 +28,8 @@ def _llm_options(backend: str, threads: int, base_url: Optional[str], model: Opt
     return opts
 
 
-BACKEND = typer.Option("local", "--backend", help="LLM backend: local (llama.cpp in-process, prebuilt), "
-                       "native (llama.cpp built for this CPU, extra llm-native) or openai")
+BACKEND = typer.Option("auto", "--backend", help="LLM backend: auto (native if installed, else local), local "
+                       "(llama.cpp in-process, prebuilt), native (llama.cpp built for this CPU, extra llm-native) or openai")
 THREADS = typer.Option(2, "--threads", help="threads for the local backend")
 BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible base URL [env JOURNEYS_LLM_BASE_URL]")
 MODEL = typer.Option(None, "--model", help="openai backend: model name [env JOURNEYS_LLM_MODEL]; local backend: "

@@ -109,7 +109,7 @@ class TimeSeriesStager:
     def __init__(self, gap_factor: float = 3.0, user_gap_factor: float = 3.0, min_days: float = 14.0,
                  events_factor: float = 4.0, min_events_after: int = 10, evergreen_months: int = 3,
                  evergreen_span_days: float = 90.0, max_peak_share: float = 0.6, llm_hint: bool = False,
-                 llm=None, backend: str = "local", **backend_options: object):
+                 llm=None, backend: str = "auto", **backend_options: object):
         self.gap_factor = gap_factor
         self.user_gap_factor = user_gap_factor
         self.min_days = min_days

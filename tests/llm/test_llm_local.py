@@ -5,10 +5,10 @@ from tests.llm_shared import local_llm
 pytestmark = pytest.mark.slow
 
 
-def test_registry_has_both_backends():
+def test_registry_has_every_backend():
     from journeys.llm import LLMS
 
-    assert LLMS.names() == ["local", "openai"]
+    assert LLMS.names() == ["auto", "local", "native", "openai"]
 
 
 def test_local_chat_is_deterministic_and_reuses_the_prefix():

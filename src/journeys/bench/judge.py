@@ -47,7 +47,7 @@ def run(
     n: int = 40,
     seed: int = 0,
     titles: int = 8,
-    backend: str = "local",
+    backend: str = "auto",
     embedder: str = "minilm",
     llm=None,
     log: Callable[[str], None] | None = None,

@@ -252,8 +252,8 @@ def throughput(
             contexts.append(NamingContext(user, tuple(drafts), emb.embed))
             drafts = []
     opts = {k: v for k, v in (llm_options or {}).items() if k in ("model",)}
-    backend = (llm_options or {}).get("backend", "local")
-    if backend not in ("local", "native"):
+    backend = (llm_options or {}).get("backend", "auto")
+    if backend not in ("auto", "local", "native"):
         raise ConfigError(f"the naming speed measurement runs a local model, not the {backend!r} backend")
     if parallel > 1:
         opts["parallel"] = parallel

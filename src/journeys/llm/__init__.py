@@ -2,6 +2,7 @@
 
 `local`: llama.cpp in-process (xllamacpp's prebuilt wheel) on the GGUF assembled by `journeys.llm.gguf`.
 `native`: the same in-process, through llama-cpp-python compiled for this CPU (faster; one slot).
+`auto` (the default): `native` where it is installed and one slot is asked for, else `local`.
 `openai`: any OpenAI-compatible server (llama.cpp server, Ollama, vLLM, OpenAI) over HTTP.
 
 Both are deterministic by default (temperature 0, fixed seed). A backend's `name` identifies the

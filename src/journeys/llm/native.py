@@ -247,3 +247,16 @@ class NativeLLM:
             with self._lock:
                 self._llm.close()
                 self._llm, self._kept, self._prev = None, [], []
+
+
+@LLMS.register("auto")
+def auto(**options):
+    """The fastest local engine installed: `native` when llama-cpp-python is there and one slot is
+    asked for, else the prebuilt `local` one (which also serves several slots)."""
+    import importlib.util
+
+    from journeys.llm.local import LocalLLM
+
+    if int(options.get("parallel", 1) or 1) <= 1 and importlib.util.find_spec("llama_cpp") is not None:
+        return NativeLLM(**options)
+    return LocalLLM(**options)

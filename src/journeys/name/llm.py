@@ -125,7 +125,7 @@ def _key(name: str) -> str:
 
 @NAMERS.register("llm")
 class LLMNamer:
-    """Options: backend ("local" | "openai") and its options (threads, parallel, model, base_url,
+    """Options: backend ("auto" | "local" | "native" | "openai") and its options (threads, parallel, model, base_url,
     ...), fewshot (bool), max_examples, fewshot_exclude (pool sources never shown),
     fewshot_exclude_keys, samples (extra sampled candidates), temperature, distinct (verifier
     weight), max_titles, cache (a path, True for the default file, or False), or an `llm` /
@@ -139,7 +139,7 @@ class LLMNamer:
 
     def __init__(
         self,
-        backend: str = "local",
+        backend: str = "auto",
         fewshot: bool = True,
         max_titles: int = 8,
         max_examples: int = 4,
