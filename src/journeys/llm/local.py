@@ -64,8 +64,27 @@ def top_logprobs(choice: dict) -> dict[str, float]:
     return out
 
 
+class PackagedModel:
+    """What the in-process llama.cpp backends share: a packaged model by id or any GGUF path,
+    explicit threads, a fixed seed, and llama.cpp's own timings summed over calls."""
+
+    def _packaged(self, engine: str, model_path, threads: int, n_ctx: int, seed: int, model: str | None) -> None:
+        from journeys.llm.gguf import spec
+
+        self.spec = spec(model)  # an unknown id fails here, before any work
+        self.model = model
+        self.model_path = model_path
+        self.threads = int(threads)
+        self.n_ctx = n_ctx
+        self.seed = seed
+        self.last_timings: dict = {}  # llama.cpp timings of the last call (cache_n: prefix tokens reused)
+        # summed over calls; *_ms: llama.cpp's own timings of prompt evaluation and generation
+        self.totals = {"calls": 0, "prompt_n": 0, "cache_n": 0, "predicted_n": 0, "prompt_ms": 0.0, "predicted_ms": 0.0}
+        self.name = f"{engine}:{Path(model_path).stem if model_path else self.spec.file_stem}"
+
+
 @LLMS.register("local")
-class LocalLLM:
+class LocalLLM(PackagedModel):
     """llama.cpp in this process. `model` picks a packaged model by id (`journeys.llm.gguf.MODELS`,
     default the Qwen2.5-Coder-0.5B); `model_path` any other GGUF file."""
 
@@ -78,24 +97,13 @@ class LocalLLM:
         model: str | None = None,
         parallel: int = 1,
     ):
-        from journeys.llm.gguf import spec
-
-        self.spec = spec(model)  # an unknown id fails here, before any work
-        self.model = model
-        self.model_path = model_path
-        self.threads = threads
-        self.n_ctx = n_ctx
-        self.seed = seed
+        self._packaged("local", model_path, threads, n_ctx, seed, model)
         self.parallel = max(1, int(parallel))
         self._server = None
         self._load_lock = threading.Lock()
         # one slot: one request at a time; several slots: llama.cpp batches concurrent requests
         self._lock = threading.Lock() if self.parallel == 1 else contextlib.nullcontext()
-        self.last_timings: dict = {}  # llama.cpp timings of the last call (cache_n: prefix tokens reused)
-        # summed over calls; *_ms: llama.cpp's own timings of prompt evaluation and generation
-        self.totals = {"calls": 0, "prompt_n": 0, "cache_n": 0, "predicted_n": 0, "prompt_ms": 0.0, "predicted_ms": 0.0}
         self._totals_lock = threading.Lock()
-        self.name = f"local:{Path(model_path).stem if model_path else self.spec.file_stem}"
 
     def _load(self):
         with self._load_lock:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from journeys.errors import ConfigError, require
 from journeys.llm import LLMS, Message
-from journeys.llm.local import LLMError
+from journeys.llm.local import LLMError, PackagedModel
 
 EXTRA = "llm-native"
 MIN_SHARED = 128  # tokens two consecutive prompts must share before that prefix is kept aside
@@ -39,7 +39,7 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 @LLMS.register("native")
-class NativeLLM:
+class NativeLLM(PackagedModel):
     """llama.cpp built for this CPU. `model` picks a packaged model by id (`journeys.llm.gguf.MODELS`,
     default the Qwen2.5-Coder-0.5B); `model_path` any other GGUF file."""
 
@@ -52,17 +52,10 @@ class NativeLLM:
         model: str | None = None,
         parallel: int = 1,
     ):
-        from journeys.llm.gguf import spec
-
-        self.spec = spec(model)  # an unknown id fails here, before any work
+        self._packaged("native", model_path, threads, n_ctx, seed, model)
         if int(parallel) > 1:
             raise ConfigError("the native LLM backend decodes one request at a time; "
                               "use the local backend for parallel slots")
-        self.model = model
-        self.model_path = model_path
-        self.threads = int(threads)
-        self.n_ctx = n_ctx
-        self.seed = seed
         self.parallel = 1
         self._llm = None
         self._format = None  # the model's chat template
@@ -70,9 +63,6 @@ class NativeLLM:
         self._kept: list[tuple[list[int], bytes]] = []  # (prefix tokens, KV cells), most recent last
         self.restores = 0  # calls that started from the snapshot
         self._lock = threading.Lock()  # one sequence: one request at a time, in order
-        self.last_timings: dict = {}
-        self.totals = {"calls": 0, "prompt_n": 0, "cache_n": 0, "predicted_n": 0, "prompt_ms": 0.0, "predicted_ms": 0.0}
-        self.name = f"native:{Path(model_path).stem if model_path else self.spec.file_stem}"
 
     def _load(self):
         if self._llm is None:
