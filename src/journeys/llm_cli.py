@@ -123,6 +123,9 @@ def bench_naming_cmd(
     per_call: Optional[int] = typer.Option(None, "--per-call",
                                            help="journeys per LLM call (0: one, with its own examples) "
                                                 "[default: the llm namer's]"),
+    retry_samples: Optional[int] = typer.Option(None, "--retry-samples",
+                                                help="sampled answers of a retry besides its greedy one "
+                                                     "[default: the llm namer's]"),
     prompt_keywords: Optional[int] = typer.Option(None, "--prompt-keywords",
                                                   help="with --per-call >= 1: the journey's best keywords shown "
                                                        "with its titles [default: the llm namer's]"),
@@ -140,8 +143,8 @@ def bench_naming_cmd(
     from journeys.bench import naming
 
     opts = _llm_options(backend, threads, base_url, model, parallel)
-    opts.update({k: v for k, v in (("samples", samples), ("per_call", per_call), ("batch_keywords", prompt_keywords))
-                 if v is not None})
+    opts.update({k: v for k, v in (("samples", samples), ("per_call", per_call), ("batch_keywords", prompt_keywords),
+                                   ("retry_samples", retry_samples)) if v is not None})
     if llm_cache:
         opts["cache_file"] = str(llm_cache)
     result: dict = {}

@@ -258,7 +258,7 @@ def throughput(
     if parallel > 1:
         opts["parallel"] = parallel
     # the namer's own defaults unless the caller set them (what is measured is the default mode)
-    namer_opts = {k: v for k, v in (llm_options or {}).items() if k in ("samples", "per_call", "batch_keywords")}
+    namer_opts = {k: v for k, v in (llm_options or {}).items() if k in ("samples", "per_call", "batch_keywords", "retry_samples")}
     out = {}
     for t in threads:
         llm = LLMS.create(backend, threads=t, **opts)
