@@ -231,9 +231,9 @@ def test_one_per_call_retries_and_rejects_example_echoes():
     assert llm.requests[1][-1]["content"].endswith("not a single word.")  # asked afresh
 
 
-def test_one_per_call_defaults_to_keywords_and_no_samples():
-    assert (NAMERS.create("llm", llm=ScriptedLLM([]), cache=False).per_call,
-            NAMERS.create("llm", llm=ScriptedLLM([]), cache=False).samples) == (0, 2)  # the default mode
+def test_one_per_call_is_the_default_with_keywords_and_no_samples():
+    default = NAMERS.create("llm", llm=ScriptedLLM([]), cache=False)
+    assert (default.per_call, default.samples, default.retry_samples) == (1, 0, 4)  # the fast mode
     llm = ScriptedLLM(["Desktop astronomy apps"])
     nm = NAMERS.create("llm", llm=llm, response_cache=MemoryCache(), per_call=1)
     assert (nm.per_call, nm.samples, nm.batch_keywords) == (1, 0, 3)

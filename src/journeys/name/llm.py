@@ -129,11 +129,12 @@ class LLMNamer:
     ...), fewshot (bool), max_examples, fewshot_exclude (pool sources never shown),
     fewshot_exclude_keys, samples (extra sampled candidates), temperature, distinct (verifier
     weight), max_titles, cache (a path, True for the default file, or False), or an `llm` /
-    `response_cache` object. per_call: 0 (default) one journey per call with its own nearest
-    examples; K >= 1 journeys per call after a fixed, cached prefix (`journeys.name.batch`), with
-    batch_examples fixed examples, batch_titles titles and batch_keywords keywords per journey
-    (samples default 2 for per_call 0, 0 otherwise); a retry samples at least retry_samples
-    answers besides its greedy one."""
+    `response_cache` object. per_call: K >= 1 journeys per call after a fixed, cached prefix
+    (`journeys.name.batch`; default 1, the fast mode), with batch_examples fixed examples,
+    batch_titles titles and batch_keywords keywords per journey; 0: one journey per call with its
+    own nearest examples (the per-journey mode, ~4x slower, as good on the benchmarks). samples
+    default 2 for per_call 0, 0 otherwise; a retry samples at least retry_samples answers besides
+    its greedy one (4: chosen on held-out users, docs/naming.md)."""
 
     name = "llm"
 
@@ -153,8 +154,8 @@ class LLMNamer:
         evidence_keywords: int = EVIDENCE_KEYWORDS,
         fewshot_exclude: Sequence[str] = (),
         fewshot_exclude_keys: Sequence[str] = (),
-        per_call: int = 0,
-        retry_samples: int = 2,
+        per_call: int = 1,
+        retry_samples: int = 4,
         batch_examples: int = 8,
         batch_titles: int = batch.BATCH_TITLES,
         batch_keywords: int = 3,
