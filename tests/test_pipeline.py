@@ -81,6 +81,32 @@ def test_a_clusterers_global_fit_is_reused_on_the_same_input(data, tmp_path):
         assert Counting.fits == 2
 
 
+def test_the_embedder_is_loaded_before_the_fits_start_beside_it(data):
+    """A fit in the side thread must not meet a half-imported model runtime (torch): the model
+    loads first, then the fits start, then the texts are embedded."""
+    from journeys.embed import EMBEDDERS
+    from journeys.extract import CLUSTERERS
+
+    order = []
+    base = type(EMBEDDERS.create("hashing"))
+
+    class Loading(base):
+        def load(self):
+            order.append("load")
+
+        def embed(self, texts):
+            order.append("embed")
+            return super().embed(texts)
+
+    class Fitting(type(CLUSTERERS.create("icpc"))):
+        def fit(self, corpus):
+            order.append("fit")
+            return super().fit(corpus)
+
+    Pipeline(Settings(embed={"model": "hashing"}), embedder=Loading(), clusterer=Fitting()).prepare(data.items, data.events)
+    assert order[0] == "load" and "fit" in order and "embed" in order
+
+
 def test_a_pool_embeds_shards_to_the_same_vectors(monkeypatch):
     """An embedder that `shards` is run on the executor's workers chunk by chunk: the same
     vectors as in this process, the progress bar reaches every text, and the pool did some."""

@@ -203,6 +203,11 @@ class Pipeline:
                                                                                       for u in users]))]
         early = [f for f in fits if f.early]
         self.seconds_ = {}
+        in_process = not self._shards(executor) or len(self.texts_) <= EMBED_CHUNK
+        if early and in_process and callable(getattr(self.embedder, "load", None)):
+            # the model's imports (torch) finish before the fits start beside them: a fit's array
+            # checks would otherwise meet a half-imported torch module in sys.modules
+            self.embedder.load()
         with _Beside([f.run for f in early]):
             t = time.perf_counter()
             self.vectors_ = self.embed_texts(self.texts_, executor)
@@ -273,6 +278,11 @@ class Pipeline:
         self.model_version_ = current[0][len("fit:"):][:16]
         return True
 
+    def _shards(self, executor) -> bool:
+        """Whether the embedder runs on the executor's workers rather than in this process."""
+        workers = getattr(executor, "workers", 1) if executor is not None else 1
+        return workers > 1 and bool(getattr(self.embedder, "shards", False))
+
     def embed_texts(self, texts: Mapping[str, str], executor=None) -> dict[str, np.ndarray]:
         """Vectors per key; texts already embedded by this model (in the store) are not redone.
         With an `executor` of several workers and an embedder that `shards` (gives the same
@@ -289,7 +299,7 @@ class Pipeline:
         if todo:
             chunks = [todo[start : start + EMBED_CHUNK] for start in range(0, len(todo), EMBED_CHUNK)]
             workers = getattr(executor, "workers", 1) if executor is not None else 1
-            sharded = workers > 1 and len(chunks) > 1 and getattr(self.embedder, "shards", False)
+            sharded = len(chunks) > 1 and self._shards(executor)
             with self.progress.task(f"embedding {len(todo)} items ({model})", len(todo)) as tick:
                 if sharded:
                     spec = (self.settings.embed.model, {"threads": max(1, (os.cpu_count() or 1) // workers),

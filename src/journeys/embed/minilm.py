@@ -22,7 +22,8 @@ class MiniLMEmbedder:
         self.name = "all-MiniLM-L6-v2"
         self._model = None
 
-    def _load(self):
+    def load(self):
+        """Load the model now, its imports included (idempotent)."""
         if self._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -38,7 +39,7 @@ class MiniLMEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        model = self._load()
+        model = self.load()
         # longest first, so that each batch pads to similar lengths; rows go back to input order
         order = np.argsort([-len(t) for t in texts], kind="stable")
         vecs = np.empty((len(texts), self.dim), dtype=np.float32)

@@ -96,7 +96,8 @@ class OnnxMiniLMEmbedder:
         self._session = None
         self._tokenizer = None
 
-    def _load(self):
+    def load(self):
+        """Load the model now, its imports included (idempotent)."""
         if self._session is None:
             ort = require("onnxruntime", "onnx")
             tokenizers = require("tokenizers", "embed")
@@ -118,7 +119,7 @@ class OnnxMiniLMEmbedder:
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        session, tok = self._load()
+        session, tok = self.load()
         encoded = tok.encode_batch(list(texts))
         lengths = np.array([len(e.ids) for e in encoded])
         order = np.argsort(-lengths, kind="stable")  # longest first: batches pad to similar lengths
