@@ -151,6 +151,19 @@ def test_a_retry_samples_even_when_the_first_round_does_not():
     assert len(llm.requests) == 4 and llm.requests[1] == llm.requests[2] == llm.requests[3]
 
 
+def test_a_retry_asks_for_more_samples_only_while_none_passes():
+    """retry_samples=4: the greedy answer and 2 samples first; samples 3 and 4 only while every
+    answer so far fails the rules, and none after one passes."""
+    nm, llm = batch_namer(["1. Movies", "Movies", "Chess", "Film", "Chess engines and shogi"], retry_samples=4)
+    out = nm.name_user(NamingContext("u", (CHESS,)))
+    assert (out[0].name, out[0].source) == ("Chess engines and shogi", "llm-retry")
+    assert len(llm.requests) == 5 and not llm.answers  # 1 + greedy + samples 1, 2 and 3; no 4th
+    nm, llm = batch_namer(["1. Movies", "Chess openings for club players", "Chess", "Film", "unused"], retry_samples=4)
+    out = nm.name_user(NamingContext("u", (CHESS,)))
+    assert (out[0].name, out[0].source) == ("Chess openings for club players", "llm-retry")
+    assert len(llm.requests) == 4 and llm.answers == ["unused"]  # the first three passed one: no more
+
+
 def test_batch_mode_rejects_an_echo_of_an_example_line():
     nm, _ = batch_namer(["unused"], per_call=4)
     prefix = nm._batch_prefix(None)

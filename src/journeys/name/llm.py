@@ -119,6 +119,9 @@ def beyond_categories(candidates: Sequence[tuple[str, str]], broad) -> list[tupl
     return [c for c in candidates if not only_categories(c[0], broad)] or list(candidates)
 
 
+RETRY_FIRST = 2  # sampled answers a retry always asks for; more only while none passes the rules
+
+
 def _key(name: str) -> str:
     return " ".join(safety.words(name))
 
@@ -133,8 +136,9 @@ class LLMNamer:
     (`journeys.name.batch`; default 1, the fast mode), with batch_examples fixed examples,
     batch_titles titles and batch_keywords keywords per journey; 0: one journey per call with its
     own nearest examples (the per-journey mode, ~4x slower, as good on the benchmarks). samples
-    default 2 for per_call 0, 0 otherwise; a retry samples at least retry_samples answers besides
-    its greedy one (4: chosen on held-out users, docs/naming.md)."""
+    default 2 for per_call 0, 0 otherwise; a retry asks for its greedy answer and 2 samples, then
+    more samples one by one while none passes the rules, up to retry_samples (4: chosen on held-out
+    users, docs/naming.md)."""
 
     name = "llm"
 
@@ -170,7 +174,7 @@ class LLMNamer:
         self.max_examples = max_examples
         self.max_tokens = max_tokens
         self.per_call = max(0, int(per_call))
-        self.retry_samples = max(0, int(retry_samples))  # sampled answers of a retry, at least (a retry is rare)
+        self.retry_samples = max(0, int(retry_samples))  # sampled answers of a retry, at most (a retry is rare)
         # extra candidates: cheap for per-journey prompts (2), decoding that costs names/s otherwise (0)
         self.samples = (2 if self.per_call == 0 else 0) if samples is None else samples
         self.temperature = temperature
@@ -337,14 +341,21 @@ class LLMNamer:
             why = "unsafe"
         return why
 
-    def _retry(self, titles: Sequence[str], keywords: Sequence[str]) -> list[str]:
+    def _retry(self, titles: Sequence[str], keywords: Sequence[str], passes) -> list[str]:
         """The question asked afresh, in other words and without examples, greedy and sampled like
-        the first round: shown its rejected answer and the reason, the 0.5B model repeats it."""
+        the first round: shown its rejected answer and the reason, the 0.5B model repeats it. The
+        greedy answer and RETRY_FIRST samples come first; while none of them `passes`, more samples
+        follow one by one, up to retry_samples (so they cost only where they are needed)."""
         question = user_prompt(titles, list(keywords)[: self.hint_keywords]).split("\nIn 2 to 5 words")[0]
         system = load_pool(POOL_FILE)["system"]
-        return [clean_name(a) for a in self._candidates([{"role": "system", "content": system},
-                                                         {"role": "user", "content": question + RETRY_QUESTION}],
-                                                        max(self.samples, self.retry_samples))]
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": question + RETRY_QUESTION}]
+        most = max(self.samples, self.retry_samples)
+        asked = min(most, max(self.samples, RETRY_FIRST))
+        out = [clean_name(a) for a in self._candidates(messages, asked)]
+        while asked < most and not any(passes(n) for n in out):
+            asked += 1
+            out.append(clean_name(self._ask(messages, self.temperature, seed=asked)))
+        return out
 
     def _select(self, i, draft, prompt, msgs, raw, clean_draft, keyword_name, used, verifier):
         """Best-of-n for journey `i`: the LLM candidates and the best keyword phrases that pass the
@@ -374,7 +385,8 @@ class LLMNamer:
         result = best(llm + kws) if llm else None
         unsafe = "unsafe" in reasons
         if msgs is not None and not llm:  # no LLM candidate passed: ask once more
-            retried = self._retry(prompt.titles, clean_draft.keywords)
+            retried = self._retry(prompt.titles, clean_draft.keywords,
+                                  lambda n: self._check(n, prompt, draft, shown, used) is None)
             checked = [(n, self._check(n, prompt, draft, shown, used)) for n in retried]
             for n, w in checked:
                 if w is None and n not in [v for v, _ in llm]:
