@@ -61,7 +61,7 @@ class NativeLLM(PackagedModel):
         self._format = None  # the model's chat template
         self._prev: list[int] = []  # the previous call's prompt tokens
         self._kept: list[tuple[list[int], bytes]] = []  # (prefix tokens, KV cells), most recent last
-        self.restores = 0  # calls that started from the snapshot
+        self.restores = 0  # calls that started from a kept prefix
         self._lock = threading.Lock()  # one sequence: one request at a time, in order
 
     def _load(self):
@@ -74,11 +74,11 @@ class NativeLLM(PackagedModel):
                 model_path=str(path), n_ctx=self.n_ctx, n_batch=512, n_threads=self.threads,
                 n_threads_batch=self.threads, seed=self.seed, verbose=False,
             )
-            self._format = self._formatter(lc, self._llm)
+            self._format = self._formatter(self._llm)
         return self._llm
 
     @staticmethod
-    def _formatter(lc, llm):
+    def _formatter(llm):
         """The GGUF's own chat template, as llama-cpp-python applies it in create_chat_completion."""
         from llama_cpp import llama_chat_format
 
@@ -108,8 +108,7 @@ class NativeLLM(PackagedModel):
         if not fits:
             return
         best = max(fits, key=lambda k: len(k[0]))
-        self._kept.remove(best)
-        self._kept.append(best)
+        self._touch(best)
         prefix, data = best
         llm = self._llm
         if common_prefix(llm._input_ids.tolist(), tokens) >= len(prefix):
@@ -125,6 +124,11 @@ class NativeLLM(PackagedModel):
         llm.n_tokens = len(prefix)
         self.restores += 1
 
+    def _touch(self, kept) -> None:
+        """Most recently used last."""
+        self._kept.remove(kept)
+        self._kept.append(kept)
+
     def _keep_prefix(self, tokens: list[int]) -> None:
         """After a call: keep aside the prefix this prompt shares with the previous one, when it is
         long and no kept prefix already covers its start."""
@@ -138,8 +142,7 @@ class NativeLLM(PackagedModel):
             return
         for kept in self._kept:
             if len(kept[0]) <= shared and tokens[:len(kept[0])] == kept[0]:
-                self._kept.remove(kept)
-                self._kept.append(kept)
+                self._touch(kept)
                 return
         ctx = self._llm._ctx.ctx
         size = llama_cpp.llama_state_seq_get_size(ctx, 0)
