@@ -14,7 +14,9 @@ import typer
 def _llm_options(backend: str, threads: int, base_url: Optional[str], model: Optional[str],
                  parallel: int = 1) -> dict:
     opts: dict = {"backend": backend}
-    if backend in ("auto", "local", "native"):
+    from journeys.llm import IN_PROCESS
+
+    if backend in IN_PROCESS:
         opts["threads"] = threads
         if parallel > 1:
             opts["parallel"] = parallel

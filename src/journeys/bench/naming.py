@@ -231,7 +231,7 @@ def throughput(
     with `embedder`, by default the configured one (what `journeys name` and discover use)."""
     from journeys.bench.synth import load_collections
     from journeys.llm.cache import MemoryCache
-    from journeys.llm import LLMS
+    from journeys.llm import IN_PROCESS, LLMS
     from journeys.name import JourneyDraft
 
     cols = load_collections(collections)
@@ -253,7 +253,7 @@ def throughput(
             drafts = []
     opts = {k: v for k, v in (llm_options or {}).items() if k in ("model",)}
     backend = (llm_options or {}).get("backend", "auto")
-    if backend not in ("auto", "local", "native"):
+    if backend not in IN_PROCESS:
         raise ConfigError(f"the naming speed measurement runs a local model, not the {backend!r} backend")
     if parallel > 1:
         opts["parallel"] = parallel

@@ -49,7 +49,8 @@ class LLM(Protocol):
 
 
 LLMS: Registry[LLM] = Registry("llm backend")
+IN_PROCESS = ("auto", "local", "native")  # the backends that run a packaged model in this process
 
 from journeys.llm import local, native, openai  # noqa: E402,F401  (registers the plug-ins)
 
-__all__ = ["LLM", "LLMS", "Message"]
+__all__ = ["IN_PROCESS", "LLM", "LLMS", "Message"]

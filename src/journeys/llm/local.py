@@ -82,6 +82,15 @@ class PackagedModel:
         self.totals = {"calls": 0, "prompt_n": 0, "cache_n": 0, "predicted_n": 0, "prompt_ms": 0.0, "predicted_ms": 0.0}
         self.name = f"{engine}:{Path(model_path).stem if model_path else self.spec.file_stem}"
 
+    def _count(self, timings: dict) -> None:
+        """One call's llama.cpp timings: kept as the last call's and added to the totals."""
+        self.last_timings = dict(timings)
+        self.totals["calls"] += 1
+        for k in ("prompt_n", "cache_n", "predicted_n"):
+            self.totals[k] += int(timings.get(k) or 0)
+        for k in ("prompt_ms", "predicted_ms"):
+            self.totals[k] += float(timings.get(k) or 0.0)
+
 
 @LLMS.register("local")
 class LocalLLM(PackagedModel):
@@ -138,13 +147,8 @@ class LocalLLM(PackagedModel):
     def _check(self, resp: dict) -> dict:
         if not isinstance(resp, dict) or "error" in resp or not resp.get("choices"):
             raise LLMError(f"local LLM failed: {resp!r}"[:300])
-        self.last_timings = dict(resp.get("timings") or {})
-        with self._totals_lock:
-            self.totals["calls"] += 1
-            for k in ("prompt_n", "cache_n", "predicted_n"):
-                self.totals[k] += int(self.last_timings.get(k) or 0)
-            for k in ("prompt_ms", "predicted_ms"):
-                self.totals[k] += float(self.last_timings.get(k) or 0.0)
+        with self._totals_lock:  # several slots may answer at once
+            self._count(resp.get("timings") or {})
         return resp["choices"][0]
 
     def chat(

@@ -183,12 +183,8 @@ class NativeLLM(PackagedModel):
         n_prompt = int((resp.get("usage") or {}).get("prompt_tokens") or 0)
         # the sampled first token comes from the prompt's last logits, later ones each cost a decode
         n_out = int((resp.get("usage") or {}).get("completion_tokens") or 0)
-        self.last_timings = {"prompt_n": prompt_n, "cache_n": max(0, n_prompt - prompt_n),
-                             "predicted_n": max(predicted_n, n_out), "prompt_ms": prompt_ms,
-                             "predicted_ms": predicted_ms}
-        self.totals["calls"] += 1
-        for k, v in self.last_timings.items():
-            self.totals[k] += v
+        self._count({"prompt_n": prompt_n, "cache_n": max(0, n_prompt - prompt_n),
+                     "predicted_n": max(predicted_n, n_out), "prompt_ms": prompt_ms, "predicted_ms": predicted_ms})
         return resp["choices"][0]
 
     def chat(
