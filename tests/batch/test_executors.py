@@ -73,6 +73,33 @@ def test_local_executor_keeps_partition_order_and_pool_agrees():
         assert 0 < pool.in_process_ < len(parts)
 
 
+def _meet(folder: str, partition: list[int]) -> list[int]:
+    """Partition [0] (the pool's first) waits until partition [1] (this process's last) has run;
+    the others take a moment, time enough for a pool to queue work ahead of its process."""
+    mark = Path(folder) / "one-ran"
+    if partition[0] > 1:
+        time.sleep(0.05)
+    if partition == [1]:
+        mark.write_text("")
+    elif partition == [0]:
+        deadline = time.monotonic() + 10
+        while not mark.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    return partition + [os.getpid()]
+
+
+def test_the_pool_holds_one_partition_per_process_and_this_process_takes_the_rest():
+    """While the pool's process works on partition 0, it is handed nothing more: this process
+    runs every other partition, from the back (partition 1 last), instead of waiting for
+    partitions queued ahead for the pool."""
+    parts = [[k] for k in range(10)]
+    with tempfile.TemporaryDirectory() as folder, EXECUTORS.create("local", workers=2) as pool:
+        got = pool.map(_meet, folder, parts)
+        assert pool.in_process_ == 9
+    assert [g[0] for g in got] == list(range(10))
+    assert got[0][1] != os.getpid() and {g[1] for g in got[1:]} == {os.getpid()}
+
+
 def test_done_reports_every_partition_once():
     parts = partition_users(USERS, 6)
     for workers in (1, 2):

@@ -1,9 +1,9 @@
 """The `local` executor: partitions run in this process, or also in a pool of spawned processes.
 
 With `workers` > 1 the pool holds `workers - 1` processes and this process is the last worker:
-the pool takes partitions from the front, this process takes from the back those that no pool
-process has started, so the processes' start-up overlaps with work and this process's share is
-never shipped. The pool lives as long as the executor (one start-up for several `map` calls, and
+the pool takes partitions from the front, one per process at a time, this process takes from the
+back those that no pool process holds, so the processes' start-up overlaps with work, this
+process's share is never shipped, and the two meet with at most one partition in each process. The pool lives as long as the executor (one start-up for several `map` calls, and
 `warm` starts it early); the shared object of each `map` goes to the pool's processes once, as a
 pickle in a private temporary folder that each process reads when a task names it."""
 
@@ -14,6 +14,7 @@ import os
 import pickle
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -67,7 +68,13 @@ class LocalExecutor:
                 pool.submit(_import, tuple(modules))
 
     def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None) -> list:
-        """`fn(shared, p)` for every partition, in order; `done(k)` (when given) as k more have finished."""
+        """`fn(shared, p)` for every partition, in order; `done(k)` (when given) as k more have finished.
+
+        The pool is handed one partition per process at a time, from the front, and the next only
+        when one comes back; this process takes from the back what no pool process holds. (A
+        `ProcessPoolExecutor` moves submitted work into its call queue early, where it can no
+        longer be cancelled: handing it everything up front left this process idle at the end
+        while the pool worked through partitions queued for it.)"""
         tick = done or (lambda k: None)
         if self.workers == 1 or len(partitions) <= 1:
             self.in_process_ = len(partitions)
@@ -80,25 +87,52 @@ class LocalExecutor:
         path = os.path.join(self._dir, f"{uuid.uuid4().hex}.pickle")
         with open(path, "wb") as f:
             pickle.dump(shared, f, protocol=pickle.HIGHEST_PROTOCOL)
+        lock = threading.Lock()
+        span = [0, len(partitions)]  # [next for the pool, one past the next for this process]
+        futures: dict[int, Any] = {}
+        finished = [0]  # pool partitions done (counted in the pool's callback thread)
+
+        def hand_out() -> None:
+            with lock:
+                if span[0] >= span[1]:
+                    return
+                k = span[0]
+                span[0] += 1
+                futures[k] = fut = pool.submit(_call, path, fn, partitions[k])
+            fut.add_done_callback(came_back)
+
+        def came_back(fut) -> None:
+            with lock:
+                finished[0] += 1
+            if not fut.cancelled() and fut.exception() is None:
+                hand_out()
+
+        out: list = [None] * len(partitions)
+        mine = told = 0
         try:
-            futures = [pool.submit(_call, path, fn, p) for p in partitions]
-            out: list = [None] * len(partitions)
-            mine: set[int] = set()
-            told = 0  # pool partitions reported to `done`
-            for n in reversed(range(len(partitions))):
-                if futures[n].cancel():
-                    out[n] = fn(shared, partitions[n])
-                    mine.add(n)
-                    finished = sum(1 for k, f in enumerate(futures) if k not in mine and f.done())
-                    tick(1 + finished - told)
-                    told = finished
-            for n, f in enumerate(futures):
-                if n not in mine:
-                    out[n] = f.result()
-            tick(len(partitions) - len(mine) - told)
+            for _ in range(self.workers - 1):
+                hand_out()
+            while True:
+                with lock:
+                    if span[1] <= span[0]:
+                        break
+                    span[1] -= 1
+                    k = span[1]
+                out[k] = fn(shared, partitions[k])
+                mine += 1
+                now = finished[0]
+                tick(1 + now - told)
+                told = now
+            for k in sorted(futures):
+                out[k] = futures[k].result()
+            tick(len(partitions) - mine - told)
         finally:
+            with lock:
+                span[0] = span[1]  # after an error: hand out nothing more
+            for fut in list(futures.values()):
+                fut.cancel()
             os.unlink(path)
-        self.in_process_ = len(mine)
+        self.in_process_ = mine
         return out
 
     def close(self) -> None:
