@@ -6,6 +6,7 @@ import pytest
 from journeys.config import Settings
 from journeys.ingest import load_events
 from journeys.pipeline import Pipeline
+from journeys.progress import QuietProgress
 from journeys.services import discover
 from journeys.store.sqlite import SQLiteStore
 
@@ -107,46 +108,108 @@ def test_the_embedder_is_loaded_before_the_fits_start_beside_it(data):
     assert order[0] == "load" and "fit" in order and "embed" in order
 
 
+class _Counting(QuietProgress):
+    """A progress that counts how far its bars advanced."""
+
+    advanced = 0
+
+    def task(self, label, total):
+        outer = self
+
+        class Tick:
+            def advance(self, n=1):
+                outer.advanced += n
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return None
+
+        return Tick()
+
+
 def test_a_pool_embeds_shards_to_the_same_vectors(monkeypatch):
     """An embedder that `shards` is run on the executor's workers chunk by chunk: the same
     vectors as in this process, the progress bar reaches every text, and the pool did some."""
     from journeys.batch import EXECUTORS
     from journeys.embed.hashing import HashingEmbedder
-    from journeys.progress import QuietProgress
 
     monkeypatch.setattr(HashingEmbedder, "shards", True, raising=False)
     texts = {f"i{k}": f"item {k} about {'baking bread' if k % 2 else 'trail running'} {k * 7}" for k in range(1300)}
 
-    class Counting(QuietProgress):
-        advanced = 0
-
-        def task(self, label, total):
-            outer = self
-
-            class Tick:
-                def advance(self, n=1):
-                    outer.advanced += n
-
-                def __enter__(self):
-                    return self
-
-                def __exit__(self, *exc):
-                    return None
-
-            return Tick()
-
     settings = Settings(embed={"model": "hashing"})
     alone = Pipeline(settings).embed_texts(texts)
-    progress = Counting()
+    progress = _Counting()
     with EXECUTORS.create("local", workers=2) as ex:
         pooled = Pipeline(settings, progress=progress).embed_texts(texts, ex)
         assert 0 < ex.in_process_ < 3  # 1,300 texts are 3 chunks: the pool took at least one
         few = dict(list(texts.items())[:100])  # one chunk: embedded here, the bar still moves
-        progress_few = Counting()
+        progress_few = _Counting()
         Pipeline(settings, progress=progress_few).embed_texts(few, ex)
     assert sorted(pooled) == sorted(alone)
     assert all(np.array_equal(pooled[k], alone[k]) for k in alone)
     assert progress.advanced == len(texts) and progress_few.advanced == 100
+
+
+def test_which_embedders_shard_and_what_a_worker_builds():
+    from journeys.pipeline import shard_spec, shards
+
+    assert shards(Settings(embed={"model": "minilm-onnx"}))
+    assert not shards(Settings(embed={"model": "minilm"})) and not shards(Settings(embed={"model": "hashing"}))
+    cores = __import__("os").cpu_count() or 1
+    assert shard_spec(Settings(embed={"model": "minilm-onnx", "batch_size": 32}), cores) == (
+        "minilm-onnx", {"threads": 1, "batch_size": 32})
+
+
+def test_shard_units_known_answers():
+    from journeys.embed.hashing import HashingEmbedder
+    from journeys.pipeline import shard_units
+
+    chunks = [["t"] * 512, ["t"] * 300]
+    assert shard_units(chunks, HashingEmbedder(), 64) == [(0, 0, None, 512), (1, 0, None, 300)]
+
+    class Parts(HashingEmbedder):
+        def embed_batches(self, texts, first=0, stop=None):
+            raise AssertionError("not called here")
+
+    assert shard_units(chunks, Parts(), 64) == [(0, 0, 2, 128), (0, 2, 4, 128), (0, 4, 6, 128), (0, 6, 8, 128),
+                                                (1, 0, 2, 128), (1, 2, 4, 128), (1, 4, 5, 44)]
+    assert shard_units([["t"] * 10], Parts(), 256) == [(0, 0, 1, 10)]
+
+
+def test_parts_of_chunks_come_back_into_their_rows(monkeypatch):
+    """An embedder that can embed part of a call's batches (`embed_batches`, as the ONNX one) goes
+    out in parts of about 128 texts; each part's rows come back to their places, and the bar
+    counts every text once."""
+    from journeys.embed.hashing import HashingEmbedder
+
+    def embed_batches(self, texts, first=0, stop=None):  # its own order: last text first
+        rows = np.arange(len(texts))[::-1][first * 64 : (len(texts) if stop is None else stop * 64)]
+        return rows, self.embed([texts[r] for r in rows])
+
+    class Inline:  # an executor of two workers that runs every partition here (so the patch holds)
+        workers = 2
+
+        def __init__(self):
+            self.units = []
+
+        def map(self, fn, shared, partitions, done=None):
+            self.units = [(first, stop, len(texts)) for texts, first, stop in partitions]
+            out = [fn(shared, p) for p in partitions]
+            done(len(partitions))
+            return out
+
+    monkeypatch.setattr(HashingEmbedder, "shards", True, raising=False)
+    monkeypatch.setattr(HashingEmbedder, "embed_batches", embed_batches, raising=False)
+    texts = {f"i{k}": f"item {k} about {'pottery' if k % 2 else 'birding'} {k * 3}" for k in range(700)}
+    settings = Settings(embed={"model": "hashing", "batch_size": 64})
+    alone = Pipeline(settings).embed_texts(texts)
+    ex, progress = Inline(), _Counting()
+    pooled = Pipeline(settings, progress=progress).embed_texts(texts, ex)
+    assert ex.units == [(0, 2, 512), (2, 4, 512), (4, 6, 512), (6, 8, 512), (0, 2, 188), (2, 3, 188)]
+    assert sorted(pooled) == sorted(alone) and all(np.array_equal(pooled[k], alone[k]) for k in alone)
+    assert progress.advanced == 700
 
 
 @pytest.mark.slow  # starts a real Ray (~20 s here); CI runs slow tests too

@@ -30,19 +30,67 @@ from journeys.progress import Progress, QuietProgress
 from journeys.rank import order
 from journeys.types import Event, Item, Journey
 
-EMBED_CHUNK = 512
+EMBED_CHUNK = 512  # texts per store write (and per batch plan: the ONNX embedder's batches form within one)
+EMBED_UNIT = 128  # texts per executor task, where the embedder can run part of a chunk's batches
 N_EVIDENCE = 5
 
 _SHARD_EMBEDDERS: dict = {}  # a worker's embedder per (model, options): loaded once per process
 
 
-def embed_shard(spec: tuple[str, dict], texts: list[str]) -> np.ndarray:
-    """One chunk's vectors on an executor's worker (`Pipeline.embed_texts`); `spec` = (model, options)."""
+def shard_spec(settings: Settings, workers: int) -> tuple[str, dict]:
+    """What a worker needs to build the embedder for `embed_shard`: (model, options); one thread
+    per worker process when every core has one."""
+    return settings.embed.model, {"threads": max(1, (os.cpu_count() or 1) // max(1, workers)),
+                                  "batch_size": settings.embed.batch_size}
+
+
+def shards(settings: Settings) -> bool:
+    """Whether the configured embedder gives the same vectors on one thread as on several, so
+    that its chunks may go to an executor's workers."""
+    return settings.embed.model in EMBEDDERS and bool(getattr(EMBEDDERS.factory(settings.embed.model), "shards", False))
+
+
+def _shard_embedder(spec: tuple[str, dict]):
     name, options = spec
     key = (name, tuple(sorted(options.items())))
     if key not in _SHARD_EMBEDDERS:
         _SHARD_EMBEDDERS[key] = EMBEDDERS.create(name, dict(options))  # options go to those that take them
-    return _SHARD_EMBEDDERS[key].embed(texts)
+    return _SHARD_EMBEDDERS[key]
+
+
+def load_shard_embedder(spec: tuple[str, dict]) -> None:
+    """Build and load a worker's embedder ahead of its first chunk (`LocalExecutor.warm`)."""
+    embedder = _shard_embedder(spec)
+    if callable(getattr(embedder, "load", None)):
+        embedder.load()
+
+
+def embed_shard(spec: tuple[str, dict], unit: tuple[list[str], int, int | None]) -> tuple[np.ndarray, np.ndarray]:
+    """On an executor's worker (`Pipeline.embed_texts`): a chunk's texts and the run of its batches
+    to embed, (texts, first, stop), or (texts, 0, None) for all; gives (rows of the texts, their
+    vectors). `spec` = (model, options)."""
+    texts, first, stop = unit
+    embedder = _shard_embedder(spec)
+    if first == 0 and stop is None:
+        return np.arange(len(texts)), embedder.embed(texts)
+    return embedder.embed_batches(texts, first, stop)
+
+
+def shard_units(chunks: Sequence[list[str]], embedder, batch_size: int) -> list[tuple[int, int, int | None, int]]:
+    """How `embed_texts` spreads chunks over an executor: (chunk, first batch, stop batch, texts)
+    runs of about EMBED_UNIT texts where the embedder can embed part of a chunk's batches
+    (`embed_batches`: the same vectors as the whole chunk's), else one unit per chunk. Small
+    units let the processes finish together."""
+    if not callable(getattr(embedder, "embed_batches", None)):
+        return [(c, 0, None, len(texts)) for c, texts in enumerate(chunks)]
+    step = max(1, EMBED_UNIT // batch_size)
+    units = []
+    for c, texts in enumerate(chunks):
+        n_batches = -(-len(texts) // batch_size)
+        for first in range(0, n_batches, step):
+            stop = min(first + step, n_batches)
+            units.append((c, first, stop, min(stop * batch_size, len(texts)) - first * batch_size))
+    return units
 
 
 @dataclass(frozen=True)
@@ -288,7 +336,8 @@ class Pipeline:
         With an `executor` of several workers and an embedder that `shards` (gives the same
         vectors on one thread as on several), the chunks are embedded by the executor's workers,
         one thread each: the same batches, so the same vectors, faster than one process's threads
-        (no synchronisation between them)."""
+        (no synchronisation between them). A chunk goes out in parts of about EMBED_UNIT texts
+        where the embedder can embed part of its batches (`shard_units`)."""
         model = self.embedder.name
         hashes = {k: content_hash(t) for k, t in texts.items()}
         cached = self.store.get_embeddings(model, sorted(set(hashes.values()))) if self.store is not None else {}
@@ -302,11 +351,15 @@ class Pipeline:
             sharded = len(chunks) > 1 and self._shards(executor)
             with self.progress.task(f"embedding {len(todo)} items ({model})", len(todo)) as tick:
                 if sharded:
-                    spec = (self.settings.embed.model, {"threads": max(1, (os.cpu_count() or 1) // workers),
-                                                        "batch_size": self.settings.embed.batch_size})
-                    sizes = iter([len(c) for c in chunks])  # `done` counts chunks; the bar counts texts
-                    results = executor.map(embed_shard, spec, [[t for _, t in c] for c in chunks],
-                                           done=lambda k: tick.advance(sum(next(sizes, 0) for _ in range(k))))
+                    spec = shard_spec(self.settings, workers)
+                    plain = [[t for _, t in c] for c in chunks]
+                    units = shard_units(plain, self.embedder, spec[1]["batch_size"])
+                    sizes = iter([u[3] for u in units])  # `done` counts units; the bar counts texts
+                    got = executor.map(embed_shard, spec, [(plain[c], first, stop) for c, first, stop, _ in units],
+                                       done=lambda k: tick.advance(sum(next(sizes, 0) for _ in range(k))))
+                    results = [np.empty((len(c), self.embedder.dim), dtype=np.float32) for c in chunks]
+                    for (c, *_), (rows, vecs) in zip(units, got):
+                        results[c][rows] = vecs
                 else:
                     results = (self.embedder.embed([t for _, t in c]) for c in chunks)
                 for chunk, vecs in zip(chunks, results):

@@ -49,6 +49,13 @@ class Registry(Generic[T]):
                 config.setdefault(key, value)
         return factory(**config)
 
+    def factory(self, name: str) -> Callable[..., T]:
+        """The factory registered as `name` (a class, for most plug-ins), without building it."""
+        try:
+            return self._factories[name]
+        except KeyError:
+            raise ConfigError(f"unknown {self.kind} '{name}'; choose one of: {', '.join(self.names())}") from None
+
     def names(self) -> list[str]:
         return sorted(self._factories)
 

@@ -73,6 +73,10 @@ def test_local_executor_keeps_partition_order_and_pool_agrees():
         assert 0 < pool.in_process_ < len(parts)
 
 
+def _mark(folder: str) -> None:
+    (Path(folder) / str(os.getpid())).write_text("")
+
+
 def _meet(folder: str, partition: list[int]) -> list[int]:
     """Partition [0] (the pool's first) waits until partition [1] (this process's last) has run;
     the others take a moment, time enough for a pool to queue work ahead of its process."""
@@ -113,9 +117,11 @@ def test_done_reports_every_partition_once():
 
 def test_a_local_pool_serves_several_maps_with_their_own_shared_objects_and_cleans_up():
     parts = partition_users(USERS, 5)
-    with EXECUTORS.create("local", workers=2) as pool:
-        pool.warm(["journeys.batch"])
+    with EXECUTORS.create("local", workers=2) as pool, tempfile.TemporaryDirectory() as marks:
+        pool.warm(["journeys.batch"], [(_mark, marks)])
         three = pool.map(_work, {"factor": 3}, parts)
+        warmed = [int(p.name) for p in Path(marks).iterdir()]
+        assert len(warmed) == 1 and warmed[0] != os.getpid()  # the call ran once, in the pool's process
         four = pool.map(_work, {"factor": 4}, parts)
         folder = pool._dir
         assert os.path.isdir(folder) and not os.listdir(folder)  # each map's shared pickle is gone

@@ -21,3 +21,26 @@ def test_int8_onnx_minilm_stays_close_to_torch_and_is_cached(minilm, tmp_path, m
     path = export_int8()
     assert path.parent == tmp_path / "models" and path.stat().st_mtime == export_int8().stat().st_mtime
     assert onnx.name != minilm.name  # separate embedding caches
+
+
+@pytest.mark.slow
+def test_int8_onnx_batches_in_parts_give_the_whole_calls_vectors(minilm, tmp_path, monkeypatch):
+    """Activations are quantised per batch, so a part of a call's batches must be the batches the
+    whole call forms: the parts, put back together, are bit for bit the whole call's vectors."""
+    from journeys.embed import EMBEDDERS
+
+    monkeypatch.setenv("JOURNEYS_CACHE_DIR", str(tmp_path))
+    onnx = EMBEDDERS.create("minilm-onnx", threads=1, batch_size=4)
+    texts = [f"{w} " * (1 + (k * 7) % 13) + f"item {k}" for k, w in
+             enumerate(["ukulele", "sourdough", "telescope", "marathon", "origami"] * 3)]
+    whole = onnx.embed(texts)
+    parts = [onnx.embed_batches(texts, first, first + 2) for first in (0, 2)]  # 15 texts: 4 batches
+    rows = np.concatenate([r for r, _ in parts])
+    assert sorted(rows.tolist()) == list(range(len(texts)))
+    assert [len(r) for r, _ in parts] == [8, 7]
+    for r, v in parts:
+        assert np.array_equal(v, whole[r])
+    assert len(onnx.embed_batches(texts, 4)[0]) == 0 and len(onnx.embed_batches(texts, 3)[0]) == 3
+    # other batch company changes the numbers (a little): why parts may not be re-batched
+    alone = onnx.embed(texts[:5])
+    assert not np.array_equal(alone, whole[:5]) and np.allclose(alone, whole[:5], atol=0.05)

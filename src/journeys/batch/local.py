@@ -36,9 +36,11 @@ def _call(path: str, fn: Callable, partition: Any) -> Any:
     return fn(_shared(path), partition)
 
 
-def _import(modules: Sequence[str]) -> int:
+def _warm(modules: Sequence[str], calls: Sequence[tuple[Callable, Any]]) -> int:
     for m in modules:
         importlib.import_module(m)
+    for fn, arg in calls:
+        fn(arg)
     return os.getpid()
 
 
@@ -60,12 +62,13 @@ class LocalExecutor:
             self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=mp.get_context("spawn"))
         return self._pool
 
-    def warm(self, modules: Sequence[str] = ()) -> None:
-        """Start the pool's processes now and import `modules` there (while this process works)."""
+    def warm(self, modules: Sequence[str] = (), calls: Sequence[tuple[Callable, Any]] = ()) -> None:
+        """Start the pool's processes now, import `modules` there and run each `fn(arg)` of
+        `calls` (module-level functions: loading a model, say), while this process works."""
         if self.workers > 1:
             pool = self._start()
             for _ in range(self.workers - 1):
-                pool.submit(_import, tuple(modules))
+                pool.submit(_warm, tuple(modules), tuple(calls))
 
     def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None) -> list:
         """`fn(shared, p)` for every partition, in order; `done(k)` (when given) as k more have finished.

@@ -117,22 +117,36 @@ class OnnxMiniLMEmbedder:
         return self._session, self._tokenizer
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        rows, vectors = self.embed_batches(texts)
+        out[rows] = vectors
+        return out
+
+    def embed_batches(self, texts: list[str], first: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors of batches `first` to `stop - 1` of those `embed(texts)` runs: (their rows in
+        `texts`, the vectors), the same numbers as `embed(texts)[rows]`, so that one call's batches
+        may be spread over processes. Activations are quantised per batch, so a text's vector
+        depends on the texts it shares a batch with: the batches are always formed from all of
+        `texts`, longest first, `batch_size` each."""
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
         session, tok = self.load()
         encoded = tok.encode_batch(list(texts))
         lengths = np.array([len(e.ids) for e in encoded])
         order = np.argsort(-lengths, kind="stable")  # longest first: batches pad to similar lengths
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
-            width = int(lengths[rows].max())
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
+        n_batches = -(-len(order) // self.batch_size)
+        first, stop = max(0, first), n_batches if stop is None else min(stop, n_batches)
+        rows = order[first * self.batch_size : stop * self.batch_size]
+        out = np.empty((len(rows), self.dim), dtype=np.float32)
+        for start in range(0, len(rows), self.batch_size):
+            batch = rows[start : start + self.batch_size]
+            width = int(lengths[batch].max())
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for r, i in enumerate(batch):
                 n = lengths[i]
                 ids[r, :n] = encoded[i].ids
                 mask[r, :n] = 1
-            out[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                           "token_type_ids": np.zeros_like(ids)})[0]
-        return out
+            out[start : start + len(batch)] = session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                                 "token_type_ids": np.zeros_like(ids)})[0]
+        return rows, out

@@ -106,6 +106,16 @@ def _expand_part(shared: tuple, users: list) -> tuple[list, dict]:
         return [(user, expand_user(js, seen, ctx)) for user, js, seen in users], kv.written
 
 
+def warm_up(ex, settings: Settings) -> None:
+    """Have the executor's worker processes (where it keeps any) import what the per-user maps
+    need and load the embedder that embeds chunks there, while this process reads and prepares."""
+    from journeys.pipeline import load_shard_embedder, shard_spec, shards
+
+    if hasattr(ex, "warm"):
+        sharded = ex.workers > 1 and shards(settings)
+        ex.warm(WORKER_MODULES, [(load_shard_embedder, shard_spec(settings, ex.workers))] if sharded else [])
+
+
 def stays_here(settings: Settings, n_users: int) -> bool:
     """True when per-user work runs in this process: no users, or the local executor with one
     worker or too few users for a second partition."""

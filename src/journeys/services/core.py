@@ -18,7 +18,7 @@ from journeys.errors import ConfigError, NotFound
 from journeys.ingest import IngestResult
 from journeys.pipeline import Pipeline
 from journeys.progress import Progress, QuietProgress
-from journeys.services.batch import WORKER_MODULES, compute_users, open_executor, stays_here
+from journeys.services.batch import compute_users, open_executor, stays_here, warm_up
 from journeys.store import Store, user_order
 from journeys.threads import blas_threads
 from journeys.types import Journey
@@ -85,7 +85,7 @@ def discover(
             b = settings.batch
             if b.executor == "local" and b.workers > 1:
                 ex = stack.enter_context(open_executor(settings))
-                ex.warm(WORKER_MODULES)
+                warm_up(ex, settings)
             t = time.perf_counter()
             data = data()
             load_seconds = (load_seconds or 0.0) + time.perf_counter() - t
@@ -198,8 +198,7 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
     if ex is None and not stays_here(settings, n_users) and (force or len(stored) < n_users):
         # users to compute for sure: start the pool's processes while this one embeds and fits
         ex = stack.enter_context(open_executor(settings))
-        if hasattr(ex, "warm"):
-            ex.warm(WORKER_MODULES)
+        warm_up(ex, settings)
     pipe = pipeline or Pipeline(settings, store, progress=progress)
     pipe.prepare(store.items(sorted(columns.items)), columns, executor=ex)
     secs["embed_and_prepare"] = time.perf_counter() - t
