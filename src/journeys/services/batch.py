@@ -26,7 +26,7 @@ from journeys.threads import blas_threads
 
 # what a pool process imports while the driver embeds (`LocalExecutor.warm`)
 WORKER_MODULES = ("journeys.services.batch", "journeys.services.living", "journeys.model", "journeys.after",
-                  "scipy.cluster.hierarchy", "scipy.spatial.distance", "sklearn.feature_extraction.text")
+                  "scipy.cluster.hierarchy", "scipy.spatial.distance")
 
 _WORKER_PIPES: dict[str, tuple[Pipeline, dict]] = {}  # a worker's pipeline per fitted model, decoded once
 
