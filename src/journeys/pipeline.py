@@ -444,7 +444,7 @@ class Pipeline:
         journeys = [
             Journey(g.journey_id or journey_id(user_id, d.item_ids[0]), user_id,
                     g.name if g.name else n.name, g.name_source if g.name else n.source, d.keywords, d.item_ids,
-                    n_ev, first, last, tuple(float(x) for x in c), evidence, score=float(n_ev),
+                    n_ev, first, last, tuple(c.tolist()), evidence, score=float(n_ev),
                     score_source="size", parent_id=g.parent_id, hidden=g.hidden, pinned=g.pinned)
             for g, d, n, (c, evidence, n_ev, first, last) in zip(groups, drafts, names, partial)
         ]

