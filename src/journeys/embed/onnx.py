@@ -121,6 +121,7 @@ class OnnxMiniLMEmbedder:
         self.name = "all-MiniLM-L6-v2-onnx-int8"
         self._session = None
         self._tokenizer = None
+        self._last_plan = None  # (texts, plan) of the last call (`_plan`)
 
     def load(self):
         """Load the model now, its imports included (idempotent)."""
@@ -148,6 +149,19 @@ class OnnxMiniLMEmbedder:
         out[rows] = vectors
         return out
 
+    def _plan(self, texts: list[str]) -> tuple[list, np.ndarray, np.ndarray]:
+        """The call's tokens, their lengths and the order its batches take them in (longest
+        first: batches pad to similar lengths). The last plan is kept: the parts of one call
+        that reach the same process tokenise it once."""
+        key = tuple(texts)
+        if self._last_plan is not None and self._last_plan[0] == key:
+            return self._last_plan[1]
+        encoded = self._tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encoded])
+        plan = (encoded, lengths, np.argsort(-lengths, kind="stable"))
+        self._last_plan = (key, plan)
+        return plan
+
     def embed_batches(self, texts: list[str], first: int = 0, stop: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The vectors of batches `first` to `stop - 1` of those `embed(texts)` runs: (their rows in
         `texts`, the vectors), the same numbers as `embed(texts)[rows]`, so that one call's batches
@@ -156,10 +170,8 @@ class OnnxMiniLMEmbedder:
         `texts`, longest first, `batch_size` each."""
         if not texts:
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.dim), dtype=np.float32)
-        session, tok = self.load()
-        encoded = tok.encode_batch(list(texts))
-        lengths = np.array([len(e.ids) for e in encoded])
-        order = np.argsort(-lengths, kind="stable")  # longest first: batches pad to similar lengths
+        session, _ = self.load()
+        encoded, lengths, order = self._plan(texts)
         n_batches = -(-len(order) // self.batch_size)
         first, stop = max(0, first), n_batches if stop is None else min(stop, n_batches)
         rows = order[first * self.batch_size : stop * self.batch_size]
