@@ -228,5 +228,17 @@ def main() -> None:
         raise SystemExit(1) from None
 
 
+def entry() -> None:
+    """The `journeys` program: `main` in a process of its own, whose garbage collector runs as for
+    batch work and skips its last walk over what is alive at exit (journeys.runtime)."""
+    from journeys.runtime import batch_gc, skip_final_walk
+
+    batch_gc()
+    try:
+        main()
+    finally:
+        skip_final_walk()
+
+
 if __name__ == "__main__":
-    main()
+    entry()

@@ -59,7 +59,9 @@ class LocalExecutor:
             from concurrent.futures import ProcessPoolExecutor
 
             self._dir = tempfile.mkdtemp(prefix="journeys-shared-")
-            self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=mp.get_context("spawn"))
+            from journeys.runtime import batch_gc
+
+            self._pool = ProcessPoolExecutor(self.workers - 1, mp_context=mp.get_context("spawn"), initializer=batch_gc)
         return self._pool
 
     def warm(self, modules: Sequence[str] = (), calls: Sequence[tuple[Callable, Any]] = ()) -> None:
