@@ -19,6 +19,7 @@ class UserActivity:
     events: tuple[Event, ...]
     now: datetime
     _by_item: dict = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def of(cls, user_id: str, events: Sequence[Event], now: datetime | None = None) -> "UserActivity":
@@ -44,5 +45,9 @@ class UserActivity:
     def days_before_now(self, when: datetime) -> float:
         return max(0.0, (self.now - when).total_seconds() / DAY)
 
-    def seconds(self) -> list[float]:
-        return [e.timestamp.timestamp() for e in self.events if e.timestamp <= self.now]
+    def seconds(self) -> tuple[float, ...]:
+        """Epoch seconds of the events up to `now`, in time order (worked out once: every journey's
+        stage reads them)."""
+        if "seconds" not in self._cache:
+            self._cache["seconds"] = tuple(e.timestamp.timestamp() for e in self.events if e.timestamp <= self.now)
+        return self._cache["seconds"]

@@ -225,6 +225,7 @@ class Pipeline:
         self.vectors_: dict[str, np.ndarray] = {}
         self.embedded_ = 0  # how many texts the last prepare() actually had to embed
         self.instructive_: dict[str, bool] = {}  # item id -> its title or description reads as an instruction
+        self._history_memo: tuple | None = None  # (user, events, their count, history): `_own_history`
         self.model_version_ = ""  # digest of the global fit in use
         self.seconds_: dict[str, float] = {}  # wall seconds of prepare()'s parts
 
@@ -245,6 +246,7 @@ class Pipeline:
         of several workers embeds the texts in their processes (`embed_texts`)."""
         items = dict(items) if isinstance(items, Mapping) else {i.item_id: i for i in items}
         events = events if isinstance(events, EventColumns) else EventColumns.of(events)
+        self._history_memo = None
         used = {events.items[c] for c in np.unique(events.item_code[self.interest_mask(events)]).tolist()}
         self.items_ = {k: v for k, v in items.items() if k in used}
         template = self.settings.embed.template
@@ -316,6 +318,7 @@ class Pipeline:
         missing = sorted(set(item_ids) - set(self.items_))
         if not missing:
             return
+        self._history_memo = None  # histories change with the items at hand
         fresh = self.store.items(missing)
         template = self.settings.embed.template
         texts = {k: item_text(v, template) for k, v in fresh.items()}
@@ -402,11 +405,20 @@ class Pipeline:
         vecs = np.stack([self.vectors_[i] for i in ids]) if ids and vectors else np.zeros((0, dim), dtype=np.float32)
         return UserHistory(user_id, ids, vecs, tuple(self.texts_[i] for i in ids))
 
+    def _own_history(self, user_id: str, events: Sequence[Event]) -> UserHistory:
+        """`history` of the user's own events among `events`; the last one is kept, so that
+        `partition` and `materialise` of the same events list build it once."""
+        memo = self._history_memo
+        if memo is not None and memo[0] == user_id and memo[1] is events and memo[2] == len(events):
+            return memo[3]
+        hist = self.history(user_id, [e for e in events if e.user_id == user_id])
+        self._history_memo = (user_id, events, len(events), hist)  # holds `events`: its id stays its own
+        return hist
+
     def partition(self, user_id: str, events: Sequence[Event]) -> Partition:
         """The clusterer's grouping of the user's interest items: groups in order of their first
         item, each in time order, plus the unassigned items."""
-        events = [e for e in events if e.user_id == user_id]
-        hist = self.history(user_id, events)
+        hist = self._own_history(user_id, events)
         labels = self.clusterer.assign(hist) if len(hist) else np.zeros(0, dtype=np.int64)
         if len(labels) != len(hist):
             raise RuntimeError(f"clusterer {self.clusterer.name} returned {len(labels)} labels for {len(hist)} items")
@@ -420,8 +432,8 @@ class Pipeline:
                     unassigned: Sequence[str] = ()) -> UserResult:
         """Journeys from groups whose identity is settled: centroid, evidence, span, keywords and a
         name (the user's own name where they gave one)."""
+        hist = self._own_history(user_id, events)
         events = [e for e in events if e.user_id == user_id]
-        hist = self.history(user_id, events)
         pos = {item: n for n, item in enumerate(hist.item_ids)}
         groups = [g for g in groups if any(i in pos for i in g.item_ids)]
         member_ids = [sorted((i for i in dict.fromkeys(g.item_ids) if i in pos), key=pos.__getitem__) for g in groups]

@@ -42,14 +42,23 @@ class StageFeatures:
     burstiness: float  # (sd - mean) / (sd + mean) of the gaps, in [-1, 1]
 
 
+def _user_times(act: UserActivity) -> tuple[np.ndarray, np.ndarray]:
+    """The user's event times (epoch seconds) and the gaps in days between distinct ones; the same
+    for each of their journeys, so worked out once per activity."""
+    if "stage_times" not in act._cache:
+        user_t = np.asarray(act.seconds())
+        user_gaps = np.diff(np.unique(user_t)) / DAY if len(user_t) > 1 else np.zeros(0)
+        act._cache["stage_times"] = (user_t, user_gaps)
+    return act._cache["stage_times"]
+
+
 def stage_features(j: Journey, act: UserActivity) -> StageFeatures:
     evs = act.journey_events(j)
-    user_t = np.asarray(act.seconds())
+    user_t, user_gaps = _user_times(act)
     if not evs:
         return StageFeatures(0, act.days_before_now(j.last_seen), 0.0, 0.0, 0, 1.0, 0.0, 0, 1.0, 0.0)
     t = np.asarray([e.timestamp.timestamp() for e in evs])
     gaps = np.diff(t) / DAY
-    user_gaps = np.diff(np.unique(user_t)) / DAY if len(user_t) > 1 else np.zeros(0)
     span = float(t[-1] - t[0]) / DAY
     bins = np.floor((t - t[0]) / (MONTH_DAYS * DAY)).astype(int)
     counts = np.bincount(bins)
