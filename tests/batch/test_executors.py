@@ -104,6 +104,24 @@ def test_the_pool_holds_one_partition_per_process_and_this_process_takes_the_res
     assert got[0][1] != os.getpid() and {g[1] for g in got[1:]} == {os.getpid()}
 
 
+_SEEN_HERE: list = []  # what ran in this process, in order (a pool process has its own list)
+
+
+def _note(shared, partition):
+    _SEEN_HERE.append(partition)
+    return partition
+
+
+def test_meanwhile_runs_once_before_this_process_takes_partitions():
+    for workers in (1, 2):
+        _SEEN_HERE.clear()
+        with EXECUTORS.create("local", workers=workers) as ex:
+            got = ex.map(_note, None, [[k] for k in range(6)], meanwhile=lambda: _SEEN_HERE.append("meanwhile"))
+        assert got == [[k] for k in range(6)]
+        assert _SEEN_HERE[0] == "meanwhile" and _SEEN_HERE.count("meanwhile") == 1
+        assert len(_SEEN_HERE) - 1 == ex.in_process_ == (6 if workers == 1 else ex.in_process_) > 0
+
+
 def test_done_reports_every_partition_once():
     parts = partition_users(USERS, 6)
     for workers in (1, 2):

@@ -36,7 +36,7 @@ def _everything(store) -> tuple:
 def test_a_pool_of_local_workers_gives_the_in_process_journeys(tmp_path, synth, monkeypatch):
     shipped: list[int] = []
     real = batch.run_parts
-    monkeypatch.setattr(batch, "run_parts", lambda ex, fn, sh, s, work: shipped.append(len(work)) or real(ex, fn, sh, s, work))
+    monkeypatch.setattr(batch, "run_parts", lambda ex, fn, sh, s, work, *more: shipped.append(len(work)) or real(ex, fn, sh, s, work, *more))
     with SQLiteStore(tmp_path / "one.db") as one, SQLiteStore(tmp_path / "pool.db") as pool:
         s1, expected = _discover(one, synth, workers=1)
         s2, got = _discover(pool, synth, executor="local", workers=2, partitions=3)

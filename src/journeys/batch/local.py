@@ -72,8 +72,11 @@ class LocalExecutor:
             for _ in range(self.workers - 1):
                 pool.submit(_warm, tuple(modules), tuple(calls))
 
-    def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None) -> list:
-        """`fn(shared, p)` for every partition, in order; `done(k)` (when given) as k more have finished.
+    def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None,
+            meanwhile: Callable[[], None] | None = None) -> list:
+        """`fn(shared, p)` for every partition, in order; `done(k)` (when given) as k more have finished;
+        `meanwhile()` (when given) runs in this process once the pool has work, before this
+        process takes partitions of its own: work of the caller's that overlaps the pool's.
 
         The pool is handed one partition per process at a time, from the front, and the next only
         when one comes back; this process takes from the back what no pool process holds. (A
@@ -82,6 +85,8 @@ class LocalExecutor:
         while the pool worked through partitions queued for it.)"""
         tick = done or (lambda k: None)
         if self.workers == 1 or len(partitions) <= 1:
+            if meanwhile is not None:
+                meanwhile()
             self.in_process_ = len(partitions)
             out = []
             for p in partitions:
@@ -117,6 +122,8 @@ class LocalExecutor:
         try:
             for _ in range(self.workers - 1):
                 hand_out()
+            if meanwhile is not None:
+                meanwhile()
             while True:
                 with lock:
                     if span[1] <= span[0]:

@@ -46,10 +46,14 @@ class RayExecutor:
         self.workers = int(workers or ray.cluster_resources().get("CPU", 1))
         self._task = ray.remote(max_retries=max_retries, num_cpus=1)(_run)
 
-    def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None) -> list:
-        """`fn(shared, p)` for every partition as Ray tasks, in order; `done(k)` as k more have finished."""
+    def map(self, fn: Callable, shared: Any, partitions: Sequence, done: Callable[[int], None] | None = None,
+            meanwhile: Callable[[], None] | None = None) -> list:
+        """`fn(shared, p)` for every partition as Ray tasks, in order; `done(k)` as k more have finished;
+        `meanwhile()` runs here once the tasks are submitted."""
         ref = self.ray.put(shared)  # once: every task gets the same object from the store
         refs = [self._task.remote(fn, ref, p) for p in partitions]
+        if meanwhile is not None:
+            meanwhile()
         if done is not None:
             pending = list(refs)
             while pending:

@@ -138,13 +138,14 @@ def open_executor(settings: Settings):
     return EXECUTORS.create(b.executor, **options)
 
 
-def run_parts(ex, fn: Callable, shared, settings: Settings, work: list) -> list:
-    """`fn(shared, chunk)` over hash buckets of `work` ((user, ...) tuples), results per chunk."""
+def run_parts(ex, fn: Callable, shared, settings: Settings, work: list, meanwhile: Callable[[], None] | None = None) -> list:
+    """`fn(shared, chunk)` over hash buckets of `work` ((user, ...) tuples), results per chunk;
+    `meanwhile()` runs in this process while the executor's workers start on them."""
     from journeys.batch import partition_users as buckets
 
     by_user = {w[0]: w for w in work}
     chunks = [[by_user[u] for u in part] for part in buckets(by_user, partitions(settings, len(work))) if part]
-    return ex.map(fn, shared, chunks)
+    return ex.map(fn, shared, chunks, meanwhile=meanwhile) if meanwhile is not None else ex.map(fn, shared, chunks)
 
 
 def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
@@ -173,15 +174,16 @@ def compute_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Setti
 
 
 def expand_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settings, journeys: Mapping[str, Sequence],
-                    seen: Mapping[str, frozenset], stages, peers) -> dict:
+                    seen: Mapping[str, frozenset], stages, peers, meanwhile: Callable[[], None] | None = None) -> dict:
     """Map 2: user -> journeys with their related journeys. The store's expansion entries for the
-    users' journey names go with the task; the entries the workers computed are stored here."""
+    users' journey names go with the task; the entries the workers computed are stored here.
+    `meanwhile()` runs here while the workers start."""
     from journeys.peers import normalise
 
     keys = sorted({normalise(j.name) for js in journeys.values() for j in js if not j.hidden})
     entries = store.get_expansions(keys) if hasattr(store, "get_expansions") else {}
     work = [(u, journeys[u], seen[u]) for u in journeys]
-    done = run_parts(ex, _expand_part, (model, stages, peers, entries), settings, work)
+    done = run_parts(ex, _expand_part, (model, stages, peers, entries), settings, work, meanwhile)
     written: dict[str, dict] = {}
     for _, part_written in done:
         written.update(part_written)
@@ -191,10 +193,12 @@ def expand_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settin
 
 
 def compute_users(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: list[str],
-                  by_user: UserColumns, secs: dict) -> tuple[dict, dict, dict]:
+                  by_user: UserColumns, secs: dict,
+                  between: Callable[[dict, dict], None] | None = None) -> tuple[dict, dict, dict]:
     """Both maps for the wanted users on `ex`: user -> (UserResult, Identity), user -> online
     state bytes, user -> finished journeys. `secs` gets `per_user_extract` (map 1) and
-    `per_user_after` (map 2) wall seconds."""
+    `per_user_after` (map 2) wall seconds. `between(results, states)`, when given, gets map 1's
+    results while the workers run map 2 (or at once when there is no map 2)."""
     import time
 
     from journeys.after import AfterStages, resolve_now
@@ -212,11 +216,14 @@ def compute_users(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: 
         finished = {u: list(done[u][0].journeys) for u in wanted}
         secs["per_user_extract"] = time.perf_counter() - t
         t = time.perf_counter()
+        meanwhile = (lambda: between(results, states)) if between is not None else None
         if stages is not None and stages.expander is not None and wanted:
             others = [j for j in store.journeys() if j.user_id not in results]
             peers = PeerIndex.of([j for js in finished.values() for j in js] + others)
             finished = expand_in_batch(ex, model, store, settings, finished, {u: done[u][3] for u in wanted},
-                                       stages, peers)
+                                       stages, peers, meanwhile)
+        elif meanwhile is not None:
+            meanwhile()
         secs["per_user_after"] = time.perf_counter() - t
     finally:
         forget_models()

@@ -239,13 +239,20 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
     (on the executor `ex` when given: services/batch.py); returns (journeys, users changed,
     unassigned items). `secs` gets the wall seconds of its parts (`per_user_*`). A user's `Event`
     objects exist only while that user is at hand (`UserEvents`)."""
-    from journeys.services.living import compute_user, save_user
+    from journeys.services.living import compute_user, save_beside, save_user
 
     t = time.perf_counter()
     n_j = changed = unassigned = 0
+    saved: set[str] = set()  # users whose identity and online state are stored already
+
+    def beside(results: dict, states: dict) -> None:  # while the workers expand
+        for user, (res, ident) in results.items():
+            save_beside(pipe, store, res, ident, (), states.get(user))
+            saved.add(user)
+
     with progress.task(f"finding journeys for {len(wanted)} users", len(wanted)) as tick:
         if ex is not None:
-            results, states, finished = compute_users(ex, pipe, store, settings, wanted, by_user, secs)
+            results, states, finished = compute_users(ex, pipe, store, settings, wanted, by_user, secs, beside)
             ex.close()  # nothing more for the workers: they wind down while the results are stored
             tick.advance(len(wanted))
         else:
@@ -263,9 +270,12 @@ def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progre
     t = time.perf_counter()
     for user, (res, ident) in results.items():
         res = dataclasses.replace(res, journeys=tuple(finished[user]))
-        state = states.get(user, b"")
-        changed += save_user(pipe, store, res, ident, by_user[user] if state == b"" else (), state)
-        store.set_input_digest(user, digests[user])
+        if user in saved:
+            changed += int(store.replace_journeys(user, res.journeys, res.unassigned))
+        else:
+            state = states.get(user, b"")
+            changed += save_user(pipe, store, res, ident, by_user[user] if state == b"" else (), state)
+        store.set_input_digest(user, digests[user])  # last: the user counts as computed once all is stored
         n_j += len(res.journeys)
         unassigned += len(res.unassigned)
     secs["per_user_store"] = time.perf_counter() - t

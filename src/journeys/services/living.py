@@ -78,6 +78,14 @@ def save_user(pipe: Pipeline, store, res: UserResult, ident: Identity | None,
     `state`: the online state's bytes when a worker built them (None: the clusterer keeps none);
     by default it is built here, from the user's `events` (objects or columns)."""
     changed = store.replace_journeys(res.user_id, res.journeys, res.unassigned)
+    save_beside(pipe, store, res, ident, events, state)
+    return int(changed)
+
+
+def save_beside(pipe: Pipeline, store, res: UserResult, ident: Identity | None,
+                events: Sequence[Event] | EventColumns, state: bytes | None = b"") -> None:
+    """What `save_user` stores besides the journeys: identity changes and the online state. None
+    of it depends on related journeys, so a batch run stores it while its workers expand."""
     if ident is not None and (ident.registry or ident.lineage):
         store.save_identity(res.user_id, ident.registry, ident.lineage)
     if state == b"":
@@ -85,7 +93,6 @@ def save_user(pipe: Pipeline, store, res: UserResult, ident: Identity | None,
         state = built.to_bytes() if built is not None else None
     if state is not None:
         store.put_online_state(res.user_id, pipe.model_version_, state)
-    return int(changed)
 
 
 def finish_quickly(pipe: Pipeline, store, res: UserResult, events: Sequence[Event],
