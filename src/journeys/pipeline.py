@@ -226,6 +226,10 @@ class Pipeline:
         self.embedded_ = 0  # how many texts the last prepare() actually had to embed
         self.instructive_: dict[str, bool] = {}  # item id -> its title or description reads as an instruction
         self._history_memo: tuple | None = None  # (user, events, their count, history): `_own_history`
+        # True: new vectors wait in memory for `store_held_embeddings` (a batch run stores them
+        # while its workers start on the users) instead of going to the store chunk by chunk
+        self.hold_embeddings = False
+        self._held: list[tuple[str, dict]] = []
         self.model_version_ = ""  # digest of the global fit in use
         self.seconds_: dict[str, float] = {}  # wall seconds of prepare()'s parts
 
@@ -373,12 +377,20 @@ class Pipeline:
                     results = (self.embedder.embed([t for _, t in c]) for c in chunks)
                 for chunk, vecs in zip(chunks, results):
                     fresh = {h: v for (h, _), v in zip(chunk, vecs)}
-                    if self.store is not None:
+                    if self.store is not None and self.hold_embeddings:
+                        self._held.append((model, fresh))
+                    elif self.store is not None:
                         self.store.put_embeddings(model, fresh)
                     cached.update(fresh)
                     if not sharded:  # sharded: `done` advanced the bar as the workers finished
                         tick.advance(len(chunk))
         return {k: np.asarray(cached[h], dtype=np.float32) for k, h in hashes.items()}
+
+    def store_held_embeddings(self) -> None:
+        """Store the vectors that `hold_embeddings` kept back (nothing when none are)."""
+        while self._held:
+            model, fresh = self._held.pop(0)
+            self.store.put_embeddings(model, fresh)
 
     def instructive(self, item_id: str) -> bool:
         if item_id not in self.instructive_:

@@ -47,6 +47,24 @@ def test_a_pool_of_local_workers_gives_the_in_process_journeys(tmp_path, synth, 
     assert shipped == [8, 8]  # only the pool's run shipped work, every user of it, to compute and expand
 
 
+def test_a_pool_run_stores_every_new_vector_and_lineage_as_in_process(tmp_path, synth):
+    """A pool run holds new vectors back and stores them while the workers start, and stores
+    identity and online state while they expand: the store ends up as an in-process run's."""
+    with SQLiteStore(tmp_path / "one.db") as one, SQLiteStore(tmp_path / "pool.db") as pool:
+        _discover(one, synth, workers=1)
+        _discover(pool, synth, executor="local", workers=2, partitions=3)
+        tables = ("embeddings", "journey_registry", "online_state", "user_inputs")
+        for table in tables:
+            query = f"SELECT * FROM {table} ORDER BY 1, 2"
+            assert pool.conn.execute(query).fetchall() == one.conn.execute(query).fetchall(), table
+        assert pool.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] > 0
+        lineage = "SELECT journey_id, user_id, event, other_id, detail FROM lineage ORDER BY 1, 3"
+        assert pool.conn.execute(lineage).fetchall() == one.conn.execute(lineage).fetchall()
+        again = core.discover(_data(synth.events, synth.items), Settings(embed={"model": "hashing"},
+                              batch={"executor": "local", "workers": 2}), pool)
+        assert again.items_embedded == 0 and again.users == 0
+
+
 def test_a_pool_computes_stored_identity_and_edits_as_in_process(tmp_path, synth):
     """Workers get each user's stored journeys, registry and edits from the driver (UserPrior):
     a second run after a rename and new events gives what the in-process run gives, ids and

@@ -163,13 +163,15 @@ def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
 
 
 def compute_in_batch(ex, model: tuple[str, bytes], store: Store, settings: Settings, users: list[str],
-                     by_user: Mapping[str, EventColumns], after: tuple | None) -> dict:
+                     by_user: Mapping[str, EventColumns], after: tuple | None,
+                     meanwhile: Callable[[], None] | None = None) -> dict:
     """Map 1 for every given user: user -> (UserResult, Identity, online state bytes, items met).
-    The driver reads what each user needs of the store (`UserPrior`); `after`: (AfterStages, now)."""
+    The driver reads what each user needs of the store (`UserPrior`); `after`: (AfterStages, now);
+    `meanwhile()` runs here while the workers start."""
     from journeys.services.living import UserPrior
 
     work = [(u, by_user[u], UserPrior.of(store, u)) for u in users]
-    done = run_parts(ex, _compute_part, (model, after), settings, work)
+    done = run_parts(ex, _compute_part, (model, after), settings, work, meanwhile)
     return {r[0].user_id: r for part in done for r in part}
 
 
@@ -210,7 +212,8 @@ def compute_users(ex, pipe: Pipeline, store: Store, settings: Settings, wanted: 
     now = resolve_now(s, store, by_user.columns) if s.enabled else None
     try:
         model = ship_model(pipe)
-        done = compute_in_batch(ex, model, store, settings, wanted, by_user, (stages, now) if s.enabled else None)
+        done = compute_in_batch(ex, model, store, settings, wanted, by_user, (stages, now) if s.enabled else None,
+                                pipe.store_held_embeddings)  # new vectors go to the store while the workers start
         results = {u: done[u][:2] for u in wanted}
         states = {u: done[u][2] for u in wanted}
         finished = {u: list(done[u][0].journeys) for u in wanted}
