@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from journeys.types import Event, Journey
 
 DAY = 86400.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -18,8 +20,7 @@ class UserActivity:
     user_id: str
     events: tuple[Event, ...]
     now: datetime
-    _by_item: dict = field(default_factory=dict, repr=False, compare=False)
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)  # what `memo` worked out
 
     @classmethod
     def of(cls, user_id: str, events: Sequence[Event], now: datetime | None = None) -> "UserActivity":
@@ -30,11 +31,20 @@ class UserActivity:
             now = evs[-1].timestamp
         return cls(user_id, evs, now)
 
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """`make()`, worked out once per activity (what every journey of the user reads)."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
     def by_item(self) -> dict[str, list[Event]]:
-        if not self._by_item:
+        def make() -> dict[str, list[Event]]:
+            out: dict[str, list[Event]] = {}
             for e in self.events:
-                self._by_item.setdefault(e.item_id, []).append(e)
-        return self._by_item
+                out.setdefault(e.item_id, []).append(e)
+            return out
+
+        return self.memo("by_item", make)
 
     def journey_events(self, j: Journey) -> list[Event]:
         """The journey's events up to `now`, in time order."""
@@ -46,8 +56,5 @@ class UserActivity:
         return max(0.0, (self.now - when).total_seconds() / DAY)
 
     def seconds(self) -> tuple[float, ...]:
-        """Epoch seconds of the events up to `now`, in time order (worked out once: every journey's
-        stage reads them)."""
-        if "seconds" not in self._cache:
-            self._cache["seconds"] = tuple(e.timestamp.timestamp() for e in self.events if e.timestamp <= self.now)
-        return self._cache["seconds"]
+        """Epoch seconds of the events up to `now`, in time order."""
+        return self.memo("seconds", lambda: tuple(e.timestamp.timestamp() for e in self.events if e.timestamp <= self.now))

@@ -31,12 +31,7 @@ class Registry(Generic[T]):
         """Build the plug-in `name` from its options. An option it does not take is a ConfigError
         naming the plug-in and the option (never silently swallowed). `shared` options (the seed,
         thread counts) go only to the plug-ins that take them."""
-        try:
-            factory = self._factories[name]
-        except KeyError:
-            raise ConfigError(
-                f"unknown {self.kind} '{name}'; choose one of: {', '.join(self.names())}"
-            ) from None
+        factory = self.factory(name)
         params = inspect.signature(factory).parameters
         open_ended = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
         known = [k for k, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]

@@ -45,11 +45,11 @@ class StageFeatures:
 def _user_times(act: UserActivity) -> tuple[np.ndarray, np.ndarray]:
     """The user's event times (epoch seconds) and the gaps in days between distinct ones; the same
     for each of their journeys, so worked out once per activity."""
-    if "stage_times" not in act._cache:
+    def make() -> tuple[np.ndarray, np.ndarray]:
         user_t = np.asarray(act.seconds())
-        user_gaps = np.diff(np.unique(user_t)) / DAY if len(user_t) > 1 else np.zeros(0)
-        act._cache["stage_times"] = (user_t, user_gaps)
-    return act._cache["stage_times"]
+        return user_t, (np.diff(np.unique(user_t)) / DAY if len(user_t) > 1 else np.zeros(0))
+
+    return act.memo("stage_times", make)
 
 
 def stage_features(j: Journey, act: UserActivity) -> StageFeatures:

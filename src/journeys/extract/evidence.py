@@ -75,7 +75,7 @@ def member_llr(inc: Incidence, rows: np.ndarray, self_user: int | None) -> np.nd
         return out
     others = max(inc.n_users - (self_user is not None), 1)
     # every member's co-users end to end (`seg`: whose they are), without this user
-    lists = [inc.indices[inc.indptr[r]:inc.indptr[r + 1]] if r >= 0 else inc.indices[:0] for r in rows.tolist()]
+    lists = [inc.users_of(r) if r >= 0 else inc.indices[:0] for r in rows.tolist()]
     flat = np.concatenate(lists)
     seg = np.repeat(np.arange(len(rows)), [len(u) for u in lists])
     if self_user is not None:

@@ -201,18 +201,8 @@ def _recompute(stack: contextlib.ExitStack, store: Store, settings: Settings, pr
         warm_up(ex, settings)
     pipe = pipeline or Pipeline(settings, store, progress=progress)
     pipe.hold_embeddings = ex is not None  # stored while the workers start on the users
-    try:
-        pipe.prepare(store.items(sorted(columns.items)), columns, executor=ex)
-        return _compute(stack, store, settings, progress, pipe, columns, stored, users=users, secs=secs, t=t,
-                        cpu=cpu, run_id=run_id, ingest=ingest, quarantine_file=quarantine_file, force=force, ex=ex)
-    finally:
-        pipe.store_held_embeddings()  # those no map stored (no users to compute, or a failure)
-        pipe.hold_embeddings = False
-
-
-def _compute(stack: contextlib.ExitStack, store: Store, settings: Settings, progress: Progress, pipe: Pipeline,
-             columns, stored: dict, *, users, secs: dict, t: float, cpu: float, run_id: int, ingest: dict,
-             quarantine_file: str | None, force: bool, ex) -> DiscoverSummary:
+    stack.callback(_release_held, pipe)  # those no map stored (no users to compute, or a failure)
+    pipe.prepare(store.items(sorted(columns.items)), columns, executor=ex)
     secs["embed_and_prepare"] = time.perf_counter() - t
     secs["embed_and_prepare_cpu"] = time.process_time() - cpu
     secs.update({f"prepare_{k}": v for k, v in pipe.seconds_.items()})
@@ -243,6 +233,11 @@ def _compute(stack: contextlib.ExitStack, store: Store, settings: Settings, prog
         quarantine_file=quarantine_file,
         seconds={k: round(v, 3) for k, v in secs.items()},
     )
+
+
+def _release_held(pipe: Pipeline) -> None:
+    pipe.store_held_embeddings()
+    pipe.hold_embeddings = False
 
 
 def _per_user(pipe: Pipeline, store: Store, settings: Settings, progress: Progress, wanted: list[str],
